@@ -1,0 +1,119 @@
+"""``secscan agent``: run, decode a Windows capture, export the PowerShell script."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from secscan.agent import delivery
+from secscan.model.host import HostReport
+from secscan.model.signing import TokenError, parse_token, sign
+
+
+def _finish(report: HostReport, out: str | None, unit: str | None, token: str | None,
+            push: str | None, spool: str | None, ca_bundle: str | None) -> None:
+    if unit:
+        report = report.model_copy(update={"unit": unit})
+    document = report.to_document()
+    if token:
+        document = sign(document, token)
+    text = delivery.dumps(document)
+    if out:
+        target = Path(out)
+        if out.endswith(("/", "\\")) or target.is_dir():
+            target = delivery.out_path(target, report.host.hostname, document["collected_at"])
+        delivery.write_atomic(target, text)
+        click.echo(f"wrote {target}", err=True)
+    elif not push:
+        click.echo(text, nl=False)
+    if push:
+        spool_dir = Path(spool) if spool else delivery.default_spool()
+        delivery.write_atomic(spool_dir / f"{document['report_id']}.json", text)
+        result = delivery.push_spool(spool_dir, push, token, ca_bundle)
+        for name, why in result.rejected:
+            click.echo(f"rejected by collector: {name}: {why} (kept in {spool_dir / 'rejected'})", err=True)
+        if result.error:
+            click.echo(f"push failed, {len(result.pending)} report(s) kept in {spool_dir} for the next run: "
+                       f"{result.error}", err=True)
+            sys.exit(3)
+        click.echo(f"delivered {len(result.delivered)} report(s) to {push}", err=True)
+
+
+def _token_option(token: str | None, unit: str | None) -> None:
+    if token is None:
+        return
+    if not unit:
+        raise click.UsageError("--token needs --unit (the unit the token was issued for)")
+    try:
+        parse_token(token)
+    except TokenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--token") from exc
+
+
+_common = [
+    click.option("--out", "-o", help="FILE, or DIR/ for one file per run named by host and time"),
+    click.option("--unit", help="unit id from org.yaml"),
+    click.option("--token", envvar="SECSCAN_TOKEN", help="unit token (sst_...); signs the report"),
+    click.option("--push", metavar="URL", help="POST to a collector (https://.../api/v1/reports)"),
+    click.option("--spool", type=click.Path(file_okay=False), help="spool folder for undelivered reports"),
+    click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA bundle for --push"),
+]
+
+
+def common_options(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(_common):
+        fn = option(fn)
+    return fn
+
+
+@click.group()
+def agent() -> None:
+    """Collect this PC's facts (HostReport secscan.host-report/1)."""
+
+
+@agent.command()
+@common_options
+@click.option("--timeout", default=60.0, show_default=True, help="Windows: limit for the PowerShell capture (s)")
+def run(out: str | None, unit: str | None, token: str | None, push: str | None, spool: str | None,
+        ca_bundle: str | None, timeout: float) -> None:
+    """Collect this machine's facts and write a HostReport."""
+    _token_option(token, unit)
+    if sys.platform == "win32":
+        from secscan.agent.windows import collect as collect_windows
+
+        report = collect_windows(timeout=timeout)
+    elif sys.platform.startswith("linux"):
+        from secscan.agent.linux import collect as collect_linux
+
+        report = collect_linux()
+    else:
+        raise click.ClickException(f"agent run: platform {sys.platform} is not supported")
+    _finish(report, out, unit, token, push, spool, ca_bundle)
+
+
+@agent.command()
+@click.argument("capture", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@common_options
+def decode(capture: str, out: str | None, unit: str | None, token: str | None, push: str | None,
+           spool: str | None, ca_bundle: str | None) -> None:
+    """Decode a Windows capture (secscan.windows-capture/1) into a HostReport."""
+    from secscan.agent.windows import CaptureError, decode_capture
+
+    _token_option(token, unit)
+    raw = sys.stdin.buffer.read() if capture == "-" else Path(capture).read_bytes()
+    try:
+        report = decode_capture(raw)
+    except CaptureError as exc:
+        raise click.ClickException(f"{capture}: {exc}") from exc
+    _finish(report, out, unit, token, push, spool, ca_bundle)
+
+
+@agent.command()
+@click.argument("platform", type=click.Choice(["windows"]))
+def script(platform: str) -> None:
+    """Print the collection script (for PCs where nothing may be installed)."""
+    from secscan.agent.windows import script_text
+
+    click.echo(script_text(), nl=False)

@@ -1,0 +1,23 @@
+"""``secscan schema NAME``: the JSON Schema of a contract, generated from the pydantic model."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from secscan.model.host import HostReport
+from secscan.model.scan import ScanReport
+
+CONTRACTS = {"host-report": HostReport, "scan-report": ScanReport}
+
+
+@click.command()
+@click.argument("name", type=click.Choice(sorted(CONTRACTS)))
+def schema(name: str) -> None:
+    """Print the JSON Schema of contract NAME."""
+    model = CONTRACTS[name]
+    doc = model.model_json_schema(by_alias=True)
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["$id"] = f"https://secscan.invalid/schema/{name}/1"
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))

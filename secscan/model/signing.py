@@ -1,0 +1,68 @@
+"""Report signing: HMAC-SHA256 over canonical JSON.
+
+A unit token looks like ``sst_<key_id>.<secret>``. The agent signs with a key derived from the
+secret; the collector stores only a hash of the whole token (to authenticate HTTP pushes) and the
+derived verification key (to check signatures on reports that arrive by USB stick, long after).
+The canonical form is the document without its ``signature`` member, keys sorted, no spaces,
+UTF-8: the collector recomputes it from the bytes it received, not from a re-serialised model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from typing import Any
+
+TOKEN_RE = re.compile(r"^sst_([A-Za-z0-9]{8,32})\.([A-Za-z0-9_-]{32,128})$")
+ALG = "HMAC-SHA256"
+
+
+class TokenError(ValueError):
+    pass
+
+
+def new_token() -> tuple[str, str]:
+    """Return (key_id, token). The token is shown once; only derived values are stored."""
+    key_id = secrets.token_hex(6)
+    return key_id, f"sst_{key_id}.{secrets.token_urlsafe(32)}"
+
+
+def parse_token(token: str) -> tuple[str, str]:
+    m = TOKEN_RE.match(token.strip())
+    if not m:
+        raise TokenError("token: not a secscan unit token (expected sst_<id>.<secret>)")
+    return m.group(1), m.group(2)
+
+
+def signing_key(token: str) -> bytes:
+    """The HMAC key both sides use; derived so the token itself never has to be stored."""
+    _, secret = parse_token(token)
+    return hashlib.sha256(b"secscan-report-signing\x00" + secret.encode()).digest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(b"secscan-token\x00" + token.strip().encode()).hexdigest()
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in document.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def sign(document: dict[str, Any], token: str) -> dict[str, Any]:
+    """Return a copy of ``document`` carrying a ``signature`` member."""
+    key_id, _ = parse_token(token)
+    value = hmac.new(signing_key(token), canonical(document), hashlib.sha256).hexdigest()
+    return {**document, "signature": {"alg": ALG, "key_id": key_id, "value": value}}
+
+
+def verify(document: dict[str, Any], key: bytes) -> bool:
+    sig = document.get("signature")
+    if not isinstance(sig, dict) or sig.get("alg") != ALG or not isinstance(sig.get("value"), str):
+        return False
+    expected = hmac.new(key, canonical(document), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, sig["value"])
