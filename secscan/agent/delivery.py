@@ -13,7 +13,7 @@ from typing import Any
 
 def default_spool() -> Path:
     if os.name == "nt":
-        return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "secscan" / "spool"
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "secscan" / "spool"
     if os.geteuid() == 0:
         return Path("/var/spool/secscan")
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
