@@ -131,9 +131,9 @@ def _owner(loc: str, records: list[ProbeRecord]) -> ProbeRecord | None:
     best = None
     for rec in records:
         for section in rec.sections:
-            if (loc == section or loc.startswith(section + ".")) and rec.status == ProbeStatus.ok:
-                if best is None or len(section) > max(len(s) for s in best.sections):
-                    best = rec
+            matches = (loc == section or loc.startswith(section + ".")) and rec.status == ProbeStatus.ok
+            if matches and (best is None or len(section) > max(len(s) for s in best.sections)):
+                best = rec
     return best
 
 
