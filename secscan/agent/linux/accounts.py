@@ -72,7 +72,8 @@ def password_policy(login_defs: str, pam_password: str | None, pwquality_conf: s
         policy["max_age_days"] = 0  # shadow's "never expires"
     quality = None
     if pam_password is not None:
-        quality = parse_pam_module(pam_password, "pam_pwquality.so") or parse_pam_module(pam_password, "pam_cracklib.so")
+        quality = parse_pam_module(pam_password, "pam_pwquality.so") or parse_pam_module(
+            pam_password, "pam_cracklib.so")
         unix = parse_pam_module(pam_password, "pam_unix.so") or {}
         if "remember" in unix:
             policy["history"] = _int(unix["remember"])

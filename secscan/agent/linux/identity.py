@@ -39,7 +39,8 @@ def _interfaces() -> list[dict[str, Any]]:
     for name, addrs in psutil.net_if_addrs().items():
         if name == "lo":
             continue
-        entry: dict[str, Any] = {"name": name, "ipv4": [], "ipv6": [], "up": stats[name].isup if name in stats else None}
+        up = stats[name].isup if name in stats else None
+        entry: dict[str, Any] = {"name": name, "ipv4": [], "ipv6": [], "up": up}
         for addr in addrs:
             if addr.family == psutil.AF_LINK and addr.address and addr.address != "00:00:00:00:00:00":
                 entry["mac"] = addr.address.lower()
