@@ -196,11 +196,11 @@ class CompiledBaseline:
 
 
 def lint_baseline_file(path: str | Path) -> list[LintError]:
-    return _load(path)[1]
+    return check_baseline_file(path)[1]
 
 
 def load_baseline(path: str | Path) -> CompiledBaseline:
-    compiled, errors = _load(path)
+    compiled, errors = check_baseline_file(path)
     if errors or compiled is None:
         raise PolicyError(errors)
     return compiled
@@ -217,7 +217,7 @@ def load_baselines(paths: Iterable[str | Path] | None = None) -> dict[str, Compi
     out: dict[str, CompiledBaseline] = {}
     errors: list[LintError] = []
     for path in default_policy_files() if paths is None else paths:
-        compiled, errs = _load(path)
+        compiled, errs = check_baseline_file(path)
         errors += errs
         if compiled is not None and not errs:
             if compiled.id in out:
@@ -233,7 +233,7 @@ def default_baseline() -> CompiledBaseline:
     return load_baselines()[DEFAULT_BASELINE]
 
 
-def _load(path: str | Path) -> tuple[CompiledBaseline | None, list[LintError]]:
+def check_baseline_file(path: str | Path) -> tuple[CompiledBaseline | None, list[LintError]]:
     src = read(path)
     if src.errors and src.data is None:
         return None, src.errors

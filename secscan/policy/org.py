@@ -18,17 +18,17 @@ from secscan.policy.source import LintError, PolicyError, Source, pydantic_error
 
 
 def lint_org_file(path: str | Path) -> list[LintError]:
-    return _load(path)[1]
+    return check_org_file(path)[1]
 
 
 def load_org(path: str | Path) -> Organisation:
-    org, errors = _load(path)
+    org, errors = check_org_file(path)
     if errors or org is None:
         raise PolicyError(errors)
     return org
 
 
-def _load(path: str | Path) -> tuple[Organisation | None, list[LintError]]:
+def check_org_file(path: str | Path) -> tuple[Organisation | None, list[LintError]]:
     src = read(path)
     if src.data is None:
         return None, src.errors
