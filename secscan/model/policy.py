@@ -118,6 +118,7 @@ class Indicator(Contract):
 
     id: ControlId
     title: Localized
+    short: Localized | None = None  # a column header: "Có AV", "Bẻ khóa"
     control: ControlId
     counts: Literal["pass", "fail"] = "pass"
 
