@@ -61,13 +61,13 @@ class Source:
         out = ""
         node = self.data
         for part in loc:
-            if isinstance(part, int):
+            if isinstance(part, int) and isinstance(node, list):
                 item = node[part] if isinstance(node, list) and part < len(node) else None
                 label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else part
                 out += f"[{label}]"
                 node = item
             else:
-                out += f".{part}" if out else str(part)
+                out += f".{part}" if out else str(part)  # also int keys of a mapping: levels.3
                 node = node.get(part) if isinstance(node, dict) else None
         return out or "(document)"
 
@@ -98,6 +98,9 @@ def parse(text: str, name: str = "<string>") -> Source:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark is not mark:
+            problem += f" ({context} started at line {context_mark.line + 1})"
         src.errors.append(LintError(name, mark.line + 1 if mark else None, "(yaml)", f"broken YAML: {problem}"))
         src.data = None
     finally:
@@ -128,6 +131,7 @@ def _build(node: yaml.Node, loc: Loc, loader: yaml.SafeLoader, src: Source) -> A
 
 def pydantic_errors(src: Source, exc: Any, prefix: Loc = ()) -> None:
     """Map a pydantic ValidationError onto lines: one LintError per error, naming the field."""
+    already = {(e.line, e.field) for e in src.errors}
     unions: dict[Loc, list[str]] = {}
     for err in exc.errors():
         loc = (*prefix, *err["loc"])
@@ -142,6 +146,8 @@ def pydantic_errors(src: Source, exc: Any, prefix: Loc = ()) -> None:
             message = "unknown field"
         elif err["type"] == "missing":
             message = "required field missing"
+        if (src.line(loc), src.field_name(loc)) in already or (src.line(loc[:-1]), src.field_name(loc[:-1])) in already:
+            continue  # the raw-YAML checks already said it, with a better reason
         src.error(tuple(loc), message)
     for loc, tags in unions.items():
         src.error(loc, f"invalid value: expected {' or '.join(dict.fromkeys(tags))}")
