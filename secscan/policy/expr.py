@@ -53,7 +53,7 @@ def is_false(value: Any) -> bool:
 _ORDER = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 
 
-class _Expref:
+class _Expression:  # the class name is what jmespath type-checks as "expref"
     """What jmespath's sort_by/map/min_by/max_by expect: ``.expression`` and ``.visit``."""
 
     def __init__(self, fn: Fn):
@@ -262,7 +262,7 @@ def _compile(node: dict[str, Any]) -> Fn:  # one branch per JMESPath node type
         pairs = [(c["value"], _compile(c["children"][0])) for c in children]
         return lambda v: None if v is None else {k: p(v) for k, p in pairs}
     if kind == "expref":
-        ref = _Expref(_compile(children[0]))
+        ref = _Expression(_compile(children[0]))
         return lambda v: ref
     if kind == "function_expression":
         name = node["value"]
