@@ -106,12 +106,12 @@ class Lab:
         shutil.rmtree(self.etc, ignore_errors=True)
 
     def run(
-        self, argv: list[str], *, user: str | None = None, timeout: float = 120
+        self, argv: list[str], *, unprivileged: bool = False, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``argv`` inside the scanner's namespace (as ``user`` when given)."""
+        """Run ``argv`` inside the scanner's namespace (as nobody, without raw sockets, if asked)."""
         prefix = ["ip", "netns", "exec", self.scanner]
-        if user is not None:
-            prefix += ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"]
+        if unprivileged:
+            prefix += ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
         return subprocess.run(prefix + argv, capture_output=True, text=True, timeout=timeout)
 
 
