@@ -28,8 +28,15 @@ def judge():
             + [{"port": 22, "proto": "tcp", "state": "closed"}],
             os_guess=[{"name": os_name, "accuracy": 95}] if os_name else [],
         )
-        scan = ScanReport(scan_id=uuid.uuid4(), unit="xa-lab", targets=["10.213.7.0/24"], nmap={"args": "nmap"},
-                          started_at=NOW, finished_at=NOW, hosts=[host])
+        scan = ScanReport(
+            scan_id=uuid.uuid4(),
+            unit="xa-lab",
+            targets=["10.213.7.0/24"],
+            nmap={"args": "nmap"},
+            started_at=NOW,
+            finished_at=NOW,
+            hosts=[host],
+        )
         return {r.control_id: r.outcome.value for r in evaluate_scan(scan, org, base)}
 
     return run
@@ -37,8 +44,15 @@ def judge():
 
 @pytest.mark.parametrize(
     ("control", "port"),
-    [("net_no_telnet", 23), ("net_no_ftp", 21), ("net_no_vnc", 5900), ("net_no_vnc", 5901),
-     ("net_no_database_on_lan", 1433), ("net_no_database_on_lan", 3306), ("net_no_database_on_lan", 5432)],
+    [
+        ("net_no_telnet", 23),
+        ("net_no_ftp", 21),
+        ("net_no_vnc", 5900),
+        ("net_no_vnc", 5901),
+        ("net_no_database_on_lan", 1433),
+        ("net_no_database_on_lan", 3306),
+        ("net_no_database_on_lan", 5432),
+    ],
 )
 def test_port_open_fails_closed_passes(judge, control: str, port: int) -> None:
     assert judge([port])[control] == "fail"

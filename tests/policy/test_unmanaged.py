@@ -20,8 +20,15 @@ LAB = Path(__file__).parents[1] / "fixtures" / "nmap" / "lab-standard.xml"
 
 def scan_report(hosts: list | None = None) -> ScanReport:
     run = parse(LAB.read_bytes())
-    return ScanReport(scan_id=uuid.uuid4(), unit="xa-lab", targets=["10.213.7.0/24"], nmap={"args": run.args or ""},
-                      started_at=NOW, finished_at=NOW, hosts=run.hosts if hosts is None else hosts)
+    return ScanReport(
+        scan_id=uuid.uuid4(),
+        unit="xa-lab",
+        targets=["10.213.7.0/24"],
+        nmap={"args": run.args or ""},
+        started_at=NOW,
+        finished_at=NOW,
+        hosts=run.hosts if hosts is None else hosts,
+    )
 
 
 def agent(hostname: str, mac: str | None, ip: str, days_ago: float, machine_id: str | None = None) -> dict:
