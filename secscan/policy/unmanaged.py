@@ -63,17 +63,25 @@ def known_hosts(reports: Iterable[HostReport | dict[str, Any]]) -> list[KnownHos
         key = str(host.get("machine_id") or name.casefold())
         seen = doc["collected_at"]
         seen = datetime.fromisoformat(seen) if isinstance(seen, str) else seen
-        entry = merged.setdefault(key, {"hostname": name, "last_seen": seen, "macs": set(), "ips": set(),
-                                        "report_id": doc.get("report_id")})
+        entry = merged.setdefault(
+            key, {"hostname": name, "last_seen": seen, "macs": set(), "ips": set(), "report_id": doc.get("report_id")}
+        )
         if seen >= entry["last_seen"]:
             entry.update(hostname=name, last_seen=seen, report_id=doc.get("report_id"))
         for iface in host.get("interfaces") or []:
             if iface.get("mac"):
                 entry["macs"].add(iface["mac"].lower())
             entry["ips"].update(str(a) for a in (iface.get("ipv4") or []) + (iface.get("ipv6") or []))
-    return [KnownHost(hostname=e["hostname"], last_seen=e["last_seen"], macs=frozenset(e["macs"]),
-                      ips=frozenset(e["ips"]), report_id=str(e["report_id"]) if e["report_id"] else None)
-            for e in merged.values()]
+    return [
+        KnownHost(
+            hostname=e["hostname"],
+            last_seen=e["last_seen"],
+            macs=frozenset(e["macs"]),
+            ips=frozenset(e["ips"]),
+            report_id=str(e["report_id"]) if e["report_id"] else None,
+        )
+        for e in merged.values()
+    ]
 
 
 def match(host: ScannedHost, known: Sequence[KnownHost]) -> tuple[KnownHost | None, str | None]:
@@ -95,8 +103,14 @@ def match(host: ScannedHost, known: Sequence[KnownHost]) -> tuple[KnownHost | No
     return None, None
 
 
-def unmanaged_hosts(scan: ScanReport, known: Sequence[KnownHost], *, now: datetime, days: int,
-                    networks: Sequence[IPv4Network | IPv6Network] | None = None) -> list[UnmanagedHost]:
+def unmanaged_hosts(
+    scan: ScanReport,
+    known: Sequence[KnownHost],
+    *,
+    now: datetime,
+    days: int,
+    networks: Sequence[IPv4Network | IPv6Network] | None = None,
+) -> list[UnmanagedHost]:
     """Live hosts of ``scan`` (inside ``networks`` when given) with no agent report in ``days``."""
     cutoff = now - timedelta(days=days)
     out: list[UnmanagedHost] = []
@@ -113,14 +127,24 @@ def unmanaged_hosts(scan: ScanReport, known: Sequence[KnownHost], *, now: dateti
         else:
             age = (now - agent.last_seen).days
             reason = f"last agent report {age} days ago (more than {days})"
-        out.append(UnmanagedHost(
-            ip=str(host.ip), mac=host.mac, vendor=host.vendor, hostnames=list(host.hostnames),
-            open_ports=[_describe(p) for p in host.ports if p.state == "open"], reason=reason,
-            matched=agent.hostname if agent else None, matched_by=how,
-            last_seen=agent.last_seen if agent else None,
-            evidence={"scan_id": str(scan.scan_id), "status_reason": host.status_reason,
-                      "os_guess": host.os_guess[0].name if host.os_guess else None},
-        ))
+        out.append(
+            UnmanagedHost(
+                ip=str(host.ip),
+                mac=host.mac,
+                vendor=host.vendor,
+                hostnames=list(host.hostnames),
+                open_ports=[_describe(p) for p in host.ports if p.state == "open"],
+                reason=reason,
+                matched=agent.hostname if agent else None,
+                matched_by=how,
+                last_seen=agent.last_seen if agent else None,
+                evidence={
+                    "scan_id": str(scan.scan_id),
+                    "status_reason": host.status_reason,
+                    "os_guess": host.os_guess[0].name if host.os_guess else None,
+                },
+            )
+        )
     return out
 
 

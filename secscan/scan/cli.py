@@ -52,7 +52,6 @@ def scan(
     Run as root (Linux) or from an elevated prompt (Windows) for MAC addresses, vendors and the
     OS guess; otherwise secscan falls back to a TCP connect scan and says what is lost.
     """
-    from secscan.scan.nmap_xml import NmapXmlError
     from secscan.scan.profiles import load_profiles
     from secscan.scan.runner import ScanError, find_nmap, privileged
     from secscan.scan.runner import scan as run_scan
@@ -80,7 +79,7 @@ def scan(
             report = run_scan(
                 nets, chosen, unit=unit_id, nmap=nmap, is_privileged=is_privileged, dns=dns, progress=progress
             )
-    except (ScanError, NmapXmlError) as exc:
+    except ScanError as exc:
         raise click.ClickException(str(exc)) from None
     report.notes[:0] = notes
     document = json.dumps(
@@ -147,40 +146,47 @@ def _unit_networks(path: Path, unit_id: str) -> list[Network]:
 
 
 class _ProgressBar:
-    """A rich progress bar on stderr while nmap runs (nothing when stderr is not a terminal)."""
+    """A rich progress bar on stderr while nmap runs (nothing when stderr is not a terminal).
+    Built on nmap's first report, so importing rich overlaps the scan instead of preceding it."""
 
-    def __enter__(self):  # -> ProgressFn
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+        self._state = {"task": "starting", "hosts": 0}
 
-        console = Console(stderr=True)
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
-        self._bar.start()
-        task_id = self._bar.add_task("nmap: starting", total=100)
-        state = {"task": "starting", "hosts": 0}
+    def __enter__(self) -> _ProgressBar:
+        return self
 
-        def update(task: str | None, percent: float | None, hosts: int) -> None:
-            state["hosts"] = hosts
-            if task:
-                if task != state["task"]:
-                    state["task"] = task
-                    self._bar.reset(task_id)
-                if percent is not None:
-                    self._bar.update(task_id, completed=percent)
-            self._bar.update(task_id, description=f"nmap: {state['task']} · {state['hosts']} hosts up")
+    def __call__(self, task: str | None, percent: float | None, hosts: int) -> None:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        return update
+            console = Console(stderr=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("nmap", total=100)
+        state = self._state
+        state["hosts"] = hosts
+        if task:
+            if task != state["task"]:
+                state["task"] = task
+                self._bar.reset(self._task)
+            if percent is not None:
+                self._bar.update(self._task, completed=percent)
+        self._bar.update(self._task, description=f"nmap: {state['task']} · {state['hosts']} hosts up")
 
     def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _write(out: str, text: str) -> None:

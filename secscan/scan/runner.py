@@ -21,11 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from secscan.model.scan import NmapRun, ScanReport
-from secscan.scan.nmap_xml import NmapXmlReader, ProgressFn
 from secscan.scan.profiles import Profile, nmap_args
 from secscan.scan.targets import Network, nmap_spec
+
+if TYPE_CHECKING:
+    from secscan.model.scan import ScanReport
+    from secscan.scan.nmap_xml import NmapXmlReader, ParsedRun, ProgressFn
 
 STATS_EVERY = "2s"  # nmap's progress lines; often enough for a bar, rare enough to cost nothing
 WINDOWS_NMAP = (r"C:\Program Files (x86)\Nmap\nmap.exe", r"C:\Program Files\Nmap\nmap.exe")
@@ -110,7 +113,15 @@ def scan(
     is_privileged = privileged() if is_privileged is None else is_privileged
     argv, lost = command(nmap.path, profile, targets, is_privileged=is_privileged, dns=dns)
     started = datetime.now(UTC)
-    run = _run(argv, NmapXmlReader(progress))
+    proc = _start(argv)
+    # Loaded while nmap already runs: building the pydantic models is most of our start-up time.
+    from secscan.model.scan import NmapRun, ScanReport
+    from secscan.scan.nmap_xml import NmapXmlError, NmapXmlReader
+
+    try:
+        run = _finish(proc, NmapXmlReader(progress))
+    except NmapXmlError as exc:
+        raise ScanError(f"{exc} (nmap {nmap.path})") from None
     return ScanReport(
         scan_id=uuid.uuid4(),
         unit=unit,
@@ -124,11 +135,15 @@ def scan(
     )
 
 
-def _run(argv: list[str], reader: NmapXmlReader):  # -> ParsedRun
+def _start(argv: list[str]) -> subprocess.Popen[bytes]:
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise ScanError(f"cannot start nmap ({argv[0]}): {exc.strerror}: {install_hint()}") from None
+
+
+def _finish(proc: subprocess.Popen[bytes], reader: NmapXmlReader) -> ParsedRun:
+    """Feed nmap's stdout to ``reader`` as it arrives; kill nmap if anything goes wrong."""
     assert proc.stdout is not None and proc.stderr is not None
     stderr: list[bytes] = []
     drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]

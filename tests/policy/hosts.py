@@ -24,12 +24,8 @@ _HARDENING: dict[str, Any] = {
     "smb": {"smb1_server": False, "smb1_client": False},
     "rdp": {"enabled": False, "nla_required": True},
     "autorun": {"disabled_all_drives": True, "no_drive_type_autorun": 255},
-    "local_admins": {
-        "members": [{"name": "canbo", "kind": "user", "source": "local"}],
-        "count": 1,
-        "builtin_admin_enabled": False,
-        "guest_enabled": False,
-    },
+    "local_admins": {"members": [{"name": "canbo", "kind": "user", "source": "local"}], "count": 1,
+                     "builtin_admin_enabled": False, "guest_enabled": False},
     "password_policy": {"min_length": 10, "max_age_days": 60, "complexity": True},
     "lockout": {"threshold": 5, "duration_minutes": 30},
     "disk_encryption": {"system_volume_encrypted": True},
@@ -40,39 +36,22 @@ _HARDENING: dict[str, Any] = {
 
 
 def windows(**sections: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(
-        {
-            **_COMMON,
-            "agent": {"version": "0.1.0", "platform": "windows", "source": "agent", "elevated": True},
-            "unit": "van-lang",
-            "host": {
-                "hostname": "VANLANG-PC01",
-                "role": "workstation",
-                "os": {"family": "windows", "name": "Windows 11 Pro", "build": 22631},
-                "interfaces": [{"mac": "00:1a:2b:3c:4d:5e", "ipv4": ["192.168.10.21"]}],
-            },
-            "antivirus": {
-                "products": [
-                    {
-                        "name": "Microsoft Defender Antivirus",
-                        "source": "defender",
-                        "state": "on",
-                        "enabled": True,
-                        "real_time": True,
-                        "up_to_date": True,
-                        "signature_age_days": 0.4,
-                        "centrally_managed": True,
-                    }
-                ]
-            },
-            "licences": {
-                "os": {"product": "Windows(R), Professional edition", "classification": "genuine", "license_status": 1},
-                "office": [{"product": "Office 16, Office16ProPlusVL_MAK", "classification": "genuine"}],
-                "activators": [],
-            },
-            "hardening": _HARDENING,
-        }
-    )
+    doc = copy.deepcopy({
+        **_COMMON,
+        "agent": {"version": "0.1.0", "platform": "windows", "source": "agent", "elevated": True},
+        "unit": "van-lang",
+        "host": {"hostname": "VANLANG-PC01", "role": "workstation",
+                 "os": {"family": "windows", "name": "Windows 11 Pro", "build": 22631},
+                 "interfaces": [{"mac": "00:1a:2b:3c:4d:5e", "ipv4": ["192.168.10.21"]}]},
+        "antivirus": {"products": [{"name": "Microsoft Defender Antivirus", "source": "defender", "state": "on",
+                                    "enabled": True, "real_time": True, "up_to_date": True,
+                                    "signature_age_days": 0.4, "centrally_managed": True}]},
+        "licences": {"os": {"product": "Windows(R), Professional edition", "classification": "genuine",
+                            "license_status": 1},
+                     "office": [{"product": "Office 16, Office16ProPlusVL_MAK", "classification": "genuine"}],
+                     "activators": []},
+        "hardening": _HARDENING,
+    })
     return _apply(doc, sections)
 
 
@@ -83,32 +62,17 @@ def linux(**sections: Any) -> dict[str, Any]:
     hardening["firewall"]["backend"] = "nftables"
     hardening["local_admins"].update(builtin_admin_enabled=False, guest_enabled=None, nopasswd_sudo=[])
     hardening["ssh"] = {"installed": True, "permit_root_login": "no", "password_authentication": False}
-    doc = copy.deepcopy(
-        {
-            **_COMMON,
-            "agent": {"version": "0.1.0", "platform": "linux", "source": "agent", "elevated": True},
-            "unit": "hahoa-tckh",
-            "host": {
-                "hostname": "tckh-ubuntu",
-                "role": "workstation",
-                "os": {"family": "linux", "name": "Ubuntu 24.04 LTS", "version": "24.04"},
-                "interfaces": [{"ipv4": ["10.23.2.15"]}],
-            },
-            "antivirus": {
-                "products": [
-                    {
-                        "name": "ClamAV",
-                        "source": "clamav",
-                        "enabled": True,
-                        "real_time": True,
-                        "signature_age_days": 1.2,
-                        "centrally_managed": True,
-                    }
-                ]
-            },
-            "hardening": hardening,
-        }
-    )
+    doc = copy.deepcopy({
+        **_COMMON,
+        "agent": {"version": "0.1.0", "platform": "linux", "source": "agent", "elevated": True},
+        "unit": "hahoa-tckh",
+        "host": {"hostname": "tckh-ubuntu", "role": "workstation",
+                 "os": {"family": "linux", "name": "Ubuntu 24.04 LTS", "version": "24.04"},
+                 "interfaces": [{"ipv4": ["10.23.2.15"]}]},
+        "antivirus": {"products": [{"name": "ClamAV", "source": "clamav", "enabled": True, "real_time": True,
+                                    "signature_age_days": 1.2, "centrally_managed": True}]},
+        "hardening": hardening,
+    })
     return _apply(doc, sections)
 
 

@@ -16,95 +16,48 @@ BASELINE = default_baseline()
 CASES: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {
     "av_installed": (windows, {"antivirus.products": []}, {"antivirus.products": None}),
     "av_real_time": (windows, {"antivirus.products.0.real_time": False}, {"antivirus.products.0.real_time": None}),
-    "av_signatures_current": (
-        windows,
-        {"antivirus.products.0.signature_age_days": 9.0},
-        {"antivirus.products.0.signature_age_days": None, "antivirus.products.0.up_to_date": None},
-    ),
-    "av_centrally_managed": (
-        windows,
-        {"antivirus.products.0.centrally_managed": False},
-        {"antivirus.products.0.centrally_managed": None},
-    ),
+    "av_signatures_current": (windows, {"antivirus.products.0.signature_age_days": 9.0},
+                              {"antivirus.products.0.signature_age_days": None,
+                               "antivirus.products.0.up_to_date": None}),
+    "av_centrally_managed": (windows, {"antivirus.products.0.centrally_managed": False},
+                             {"antivirus.products.0.centrally_managed": None}),
     "os_licensed": (windows, {"licences.os.classification": "unlicensed"}, {"licences.os.classification": "unknown"}),
     "office_licensed": (windows, {"licences.office.0.classification": "suspicious"}, {"licences.office": None}),
-    "no_activator": (
-        windows,
-        {
-            "licences.activators": [
-                {
-                    "kind": "kms_host",
-                    "detail": "KeyManagementServiceName=127.0.0.2",
-                    "tool": "KMSAuto",
-                    "confidence": "high",
-                }
-            ]
-        },
-        {"licences.activators": None},
-    ),
+    "no_activator": (windows, {"licences.activators": [{"kind": "kms_host", "detail": "KeyManagementServiceName="
+                                                        "127.0.0.2", "tool": "KMSAuto", "confidence": "high"}]},
+                     {"licences.activators": None}),
     "firewall_enabled": (windows, {"hardening.firewall.enabled": False}, {"hardening.firewall": None}),
-    "patches_recent": (
-        windows,
-        {"hardening.patches.days_since_last_patch": 120},
-        {"hardening.patches.days_since_last_patch": None},
-    ),
+    "patches_recent": (windows, {"hardening.patches.days_since_last_patch": 120},
+                       {"hardening.patches.days_since_last_patch": None}),
     "os_supported": (windows, {"hardening.os_end_of_life.supported": False}, {"hardening.os_end_of_life": None}),
     "updates_automatic": (windows, {"hardening.patches.auto_updates": False}, {"hardening.patches": None}),
     "smb1_disabled": (windows, {"hardening.smb.smb1_client": True}, {"hardening.smb.smb1_client": None}),
-    "insecure_services_off": (
-        linux,
-        {"hardening.listening_ports": [{"port": 23, "proto": "tcp", "address": "0.0.0.0"}]},
-        {"hardening.listening_ports": None},
-    ),
-    "rdp_secure": (
-        windows,
-        {"hardening.rdp.enabled": True, "hardening.rdp.nla_required": False},
-        {"hardening.rdp.enabled": True, "hardening.rdp.nla_required": None},
-    ),
+    "insecure_services_off": (linux, {"hardening.listening_ports": [{"port": 23, "proto": "tcp",
+                                                                     "address": "0.0.0.0"}]},
+                              {"hardening.listening_ports": None}),
+    "rdp_secure": (windows, {"hardening.rdp.enabled": True, "hardening.rdp.nla_required": False},
+                   {"hardening.rdp.enabled": True, "hardening.rdp.nla_required": None}),
     "autorun_disabled": (windows, {"hardening.autorun.disabled_all_drives": False}, {"hardening.autorun": None}),
-    "password_length_complexity": (
-        linux,
-        {"hardening.password_policy.min_length": 6},
-        {"hardening.password_policy.complexity": None},
-    ),
-    "password_expiry": (
-        windows,
-        {"hardening.password_policy.max_age_days": 0},
-        {"hardening.password_policy.max_age_days": None},
-    ),
+    "password_length_complexity": (linux, {"hardening.password_policy.min_length": 6},
+                                   {"hardening.password_policy.complexity": None}),
+    "password_expiry": (windows, {"hardening.password_policy.max_age_days": 0},
+                        {"hardening.password_policy.max_age_days": None}),
     "account_lockout": (linux, {"hardening.lockout.threshold": 0}, {"hardening.lockout": None}),
-    "builtin_admin_disabled": (
-        linux,
-        {"hardening.local_admins.builtin_admin_enabled": True},
-        {"hardening.local_admins.builtin_admin_enabled": None},
-    ),
-    "guest_disabled": (
-        windows,
-        {"hardening.local_admins.guest_enabled": True},
-        {"hardening.local_admins.guest_enabled": None},
-    ),
+    "builtin_admin_disabled": (linux, {"hardening.local_admins.builtin_admin_enabled": True},
+                               {"hardening.local_admins.builtin_admin_enabled": None}),
+    "guest_disabled": (windows, {"hardening.local_admins.guest_enabled": True},
+                       {"hardening.local_admins.guest_enabled": None}),
     "local_admins_limited": (windows, {"hardening.local_admins.count": 4}, {"hardening.local_admins.count": None}),
-    "sudo_nopasswd_none": (
-        linux,
-        {"hardening.local_admins.nopasswd_sudo": ["%admin ALL=(ALL) NOPASSWD: ALL"]},
-        {"hardening.local_admins.nopasswd_sudo": None},
-    ),
-    "screen_lock": (windows, {"hardening.screen_lock.timeout_seconds": 3600}, {"hardening.screen_lock.enabled": None}),
-    "remote_tools_absent": (
-        windows,
-        {"hardening.remote_access.tools": [{"name": "UltraViewer", "installed": True}]},
-        {"hardening.remote_access": None},
-    ),
-    "ssh_root_login_disabled": (
-        linux,
-        {"hardening.ssh.permit_root_login": "yes"},
-        {"hardening.ssh.permit_root_login": None},
-    ),
-    "disk_encryption": (
-        linux,
-        {"hardening.disk_encryption.system_volume_encrypted": False},
-        {"hardening.disk_encryption": DELETE},
-    ),
+    "sudo_nopasswd_none": (linux, {"hardening.local_admins.nopasswd_sudo": ["%admin ALL=(ALL) NOPASSWD: ALL"]},
+                           {"hardening.local_admins.nopasswd_sudo": None}),
+    "screen_lock": (windows, {"hardening.screen_lock.timeout_seconds": 3600},
+                    {"hardening.screen_lock.enabled": None}),
+    "remote_tools_absent": (windows, {"hardening.remote_access.tools": [{"name": "UltraViewer", "installed": True}]},
+                            {"hardening.remote_access": None}),
+    "ssh_root_login_disabled": (linux, {"hardening.ssh.permit_root_login": "yes"},
+                                {"hardening.ssh.permit_root_login": None}),
+    "disk_encryption": (linux, {"hardening.disk_encryption.system_volume_encrypted": False},
+                        {"hardening.disk_encryption": DELETE}),
 }
 
 
@@ -141,20 +94,9 @@ def test_unknown(control_id: str) -> None:
 
 
 def test_unknown_quotes_the_probe() -> None:
-    doc = windows(
-        **{
-            "hardening.firewall": None,
-            "probes": [
-                {
-                    "name": "firewall",
-                    "status": "denied",
-                    "duration_ms": 3,
-                    "error": "Get-NetFirewallProfile needs admin",
-                    "sections": ["hardening.firewall"],
-                }
-            ],
-        }
-    )
+    doc = windows(**{"hardening.firewall": None, "probes": [
+        {"name": "firewall", "status": "denied", "duration_ms": 3, "error": "Get-NetFirewallProfile needs admin",
+         "sections": ["hardening.firewall"]}]})
     result, reason, _ = outcome(doc, "firewall_enabled")
     assert result is Outcome.unknown
     assert reason == "hardening.firewall.enabled: denied (probe firewall): Get-NetFirewallProfile needs admin"

@@ -16,35 +16,17 @@ from secscan.policy.expr import SchemaView, analyse, compile_expression, parse
 from tests.policy.test_unknown_never_passes import report
 
 EXTRA = [
-    "antivirus.products[0].name",
-    "antivirus.products[-1].signature_age_days",
-    "antivirus.products[1:].name",
-    "antivirus.products[*].real_time",
-    "antivirus.products[].state",
-    "hardening.*.enabled",
-    "hardening.local_admins.members[?enabled].name | [0]",
-    "licences.office[].classification | sort(@)",
-    "max_by(antivirus.products, &signature_age_days).name",
-    "sort_by(antivirus.products, &name)[].name",
-    "map(&name, antivirus.products)",
-    "{fw: hardening.firewall.enabled, n: length(antivirus.products)}",
-    "[hardening.rdp.enabled, hardening.rdp.nla_required]",
-    "!hardening.rdp.enabled",
-    "!`0`",
-    "`0` == `false`",
-    "`1` == `true`",
-    "hardening.patches.days_since_last_patch > `30`",
-    '`"a"` < `"b"`',
-    "hardening.firewall.enabled && hardening.smb.smb1_server || `null`",
-    "not_null(hardening.ssh, `{}`)",
-    "length(`[]`) == `0`",
-    "contains(`[21, 23]`, `23`)",
-    "starts_with(host.hostname, 'P')",
-    "antivirus.products[?signature_age_days <= `7` || up_to_date == `true`].name",
-    "@.host.os.family",
-    "host.interfaces[].ipv4[]",
-    "hardening.listening_ports[?port == `23`] | length(@)",
-    "type(antivirus.products)",
+    "antivirus.products[0].name", "antivirus.products[-1].signature_age_days", "antivirus.products[1:].name",
+    "antivirus.products[*].real_time", "antivirus.products[].state", "hardening.*.enabled",
+    "hardening.local_admins.members[?enabled].name | [0]", "licences.office[].classification | sort(@)",
+    "max_by(antivirus.products, &signature_age_days).name", "sort_by(antivirus.products, &name)[].name",
+    "map(&name, antivirus.products)", "{fw: hardening.firewall.enabled, n: length(antivirus.products)}",
+    "[hardening.rdp.enabled, hardening.rdp.nla_required]", "!hardening.rdp.enabled", "!`0`", "`0` == `false`",
+    "`1` == `true`", "hardening.patches.days_since_last_patch > `30`", "`\"a\"` < `\"b\"`",
+    "hardening.firewall.enabled && hardening.smb.smb1_server || `null`", "not_null(hardening.ssh, `{}`)",
+    "length(`[]`) == `0`", "contains(`[21, 23]`, `23`)", "starts_with(host.hostname, 'P')",
+    "antivirus.products[?signature_age_days <= `7` || up_to_date == `true`].name", "@.host.os.family",
+    "host.interfaces[].ipv4[]", "hardening.listening_ports[?port == `23`] | length(@)", "type(antivirus.products)",
 ]
 
 
@@ -84,18 +66,13 @@ def test_same_results_as_jmespath(raw: dict[str, Any]) -> None:
         assert got == expected, text
 
 
-@pytest.mark.parametrize(
-    "text, roots",
-    [
-        (
-            "hardening.rdp.enabled == `false` || hardening.rdp.nla_required",
-            ["hardening.rdp.enabled", "hardening.rdp.nla_required"],
-        ),
-        ("length(antivirus.products[?real_time == `true`]) > `0`", ["antivirus.products"]),
-        ("antivirus.products[0].name", ["antivirus.products"]),
-        ("hardening.local_admins.members[?builtin_admin].enabled | [0]", ["hardening.local_admins.members"]),
-    ],
-)
+@pytest.mark.parametrize("text, roots", [
+    ("hardening.rdp.enabled == `false` || hardening.rdp.nla_required", ["hardening.rdp.enabled",
+                                                                         "hardening.rdp.nla_required"]),
+    ("length(antivirus.products[?real_time == `true`]) > `0`", ["antivirus.products"]),
+    ("antivirus.products[0].name", ["antivirus.products"]),
+    ("hardening.local_admins.members[?builtin_admin].enabled | [0]", ["hardening.local_admins.members"]),
+])
 def test_root_paths(text: str, roots: list[str]) -> None:
     assert [".".join(p) for p in analyse(parse(text), None).root_paths] == roots
 

@@ -83,9 +83,8 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
 
 def test_level_out_of_range(tmp_path: Path) -> None:
     errors = org_errors(tmp_path, ORG_HEAD + COMMUNE + DECISION.replace("level: 2", "level: 7"))
-    assert any(":21: decisions[0].systems[lan].level: Input should be less than or equal to 5" in e for e in errors), (
-        errors
-    )
+    assert any(":21: decisions[0].systems[lan].level: Input should be less than or equal to 5" in e
+               for e in errors), errors
 
 
 def test_unit_without_parent(tmp_path: Path) -> None:
@@ -96,10 +95,7 @@ def test_unit_without_parent(tmp_path: Path) -> None:
 
 
 def test_cycle(tmp_path: Path) -> None:
-    text = (
-        ORG_HEAD
-        + COMMUNE
-        + """\
+    text = ORG_HEAD + COMMUNE + """\
   - id: xa-b
     name: UBND xã B
     kind: commune
@@ -108,9 +104,7 @@ def test_cycle(tmp_path: Path) -> None:
     name: UBND xã C
     kind: commune
     parent: xa-b
-"""
-        + DECISION.replace("[huyen, xa-a]", "[huyen, xa-a, xa-b, xa-c]")
-    )
+""" + DECISION.replace("[huyen, xa-a]", "[huyen, xa-a, xa-b, xa-c]")
     errors = org_errors(tmp_path, text)
     assert any(":16: units[xa-b].parent: parent cycle: xa-b → xa-c → xa-b" in e for e in errors), errors
 
@@ -118,9 +112,8 @@ def test_cycle(tmp_path: Path) -> None:
 def test_overlapping_networks(tmp_path: Path) -> None:
     sibling = COMMUNE.replace("xa-a", "xa-b").replace("10.0.5.0/24", "10.0.5.128/25")
     errors = org_errors(tmp_path, ORG_HEAD + COMMUNE + sibling + DECISION)
-    assert any(
-        ":17: units[xa-b].networks[0]: 10.0.5.128/25 overlaps 10.0.5.0/24 of unit 'xa-a' (line 12)" in e for e in errors
-    ), errors
+    assert any(":17: units[xa-b].networks[0]: 10.0.5.128/25 overlaps 10.0.5.0/24 of unit 'xa-a' (line 12)" in e
+               for e in errors), errors
 
 
 def test_nested_network_of_a_child_is_fine(tmp_path: Path) -> None:
@@ -140,10 +133,8 @@ def load_org_text(tmp_path: Path, text: str):
 
 def test_unknown_unit_in_decision(tmp_path: Path) -> None:
     errors = org_errors(tmp_path, ORG_HEAD + COMMUNE + DECISION.replace("[huyen, xa-a]", "[huyen, xa-a, xa-z]"))
-    assert any(
-        ":22: decisions[0].systems[lan].units[2]: unknown unit 'xa-z' in system 'lan' of decision 1/QĐ-UBND" in e
-        for e in errors
-    ), errors
+    assert any(":22: decisions[0].systems[lan].units[2]: unknown unit 'xa-z' in system 'lan' of decision "
+               "1/QĐ-UBND" in e for e in errors), errors
 
 
 def test_unit_without_level(tmp_path: Path) -> None:
@@ -154,13 +145,10 @@ def test_unit_without_level(tmp_path: Path) -> None:
 
 def test_load_org_raises_with_every_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
-        load_org_text(
-            tmp_path, ORG_HEAD + COMMUNE.replace("id: xa-a", "id: Xã A") + DECISION.replace("level: 2", "level: 0")
-        )
-    assert [(e.line, e.field) for e in info.value.errors] == [
-        (8, "units[Xã A].id"),
-        (21, "decisions[0].systems[lan].level"),
-    ]
+        load_org_text(tmp_path, ORG_HEAD + COMMUNE.replace("id: xa-a", "id: Xã A") + DECISION
+                      .replace("level: 2", "level: 0"))
+    assert [(e.line, e.field) for e in info.value.errors] == [(8, "units[Xã A].id"),
+                                                              (21, "decisions[0].systems[lan].level")]
 
 
 def test_org_cli_exit_codes(tmp_path: Path) -> None:
@@ -187,12 +175,8 @@ controls:
 """
 
 
-def control(
-    cid: str = "fw_on",
-    levels: str = "{1: required, 2: required, 3: required, 4: required, 5: required}",
-    expression: str = "hardening.firewall.enabled == `true`",
-    extra: str = "",
-) -> str:
+def control(cid: str = "fw_on", levels: str = "{1: required, 2: required, 3: required, 4: required, 5: required}",
+            expression: str = "hardening.firewall.enabled == `true`", extra: str = "") -> str:
     return f"""\
   - id: {cid}
     title: {{vi: Tường lửa}}
@@ -227,10 +211,8 @@ def test_baseline_level_out_of_range_and_missing(tmp_path: Path) -> None:
 
 def test_baseline_unknown_fact_path(tmp_path: Path) -> None:
     errors = base_errors(tmp_path, BASE_HEAD + control(expression="hardening.firewal.enabled == `true`"))
-    assert errors == [
-        f"{tmp_path / 'base.yaml'}:14: controls[fw_on].pass: unknown fact path "
-        "'hardening.firewal': not in the host schema"
-    ]
+    assert errors == [f"{tmp_path / 'base.yaml'}:14: controls[fw_on].pass: unknown fact path "
+                      "'hardening.firewal': not in the host schema"]
 
 
 def test_baseline_unknown_path_inside_a_filter(tmp_path: Path) -> None:
@@ -251,13 +233,11 @@ def test_baseline_invalid_jmespath(tmp_path: Path) -> None:
 def test_baseline_cumulative_may_not_relax(tmp_path: Path) -> None:
     levels = "{1: required, 2: required, 3: recommended, 4: required, 5: required}"
     errors = base_errors(tmp_path, BASE_HEAD + control(levels=levels))
-    assert any(
-        "controls[fw_on].levels.3: cumulative baseline: recommended at level 3 relaxes required" in e for e in errors
-    ), errors
+    assert any("controls[fw_on].levels.3: cumulative baseline: recommended at level 3 relaxes required" in e
+               for e in errors), errors
     # the same control is fine in a non-cumulative baseline (the 2026 regime)
-    assert (
-        base_errors(tmp_path, BASE_HEAD.replace("cumulative: true", "cumulative: false") + control(levels=levels)) == []
-    )
+    assert base_errors(tmp_path, BASE_HEAD.replace("cumulative: true", "cumulative: false")
+                       + control(levels=levels)) == []
 
 
 def test_baseline_parameters(tmp_path: Path) -> None:
@@ -266,9 +246,8 @@ def test_baseline_parameters(tmp_path: Path) -> None:
     assert any("controls[fw_on].pass: unknown parameter $max_days" in e for e in errors), errors
     extra = "    params:\n      max_days:\n        levels: {1: 45, 2: 35, 3: 35}\n"
     errors = base_errors(tmp_path, BASE_HEAD + control(expression=expr, extra=extra))
-    assert any(
-        "controls[fw_on].params.max_days: no value at level 4, where the control is required" in e for e in errors
-    ), errors
+    assert any("controls[fw_on].params.max_days: no value at level 4, where the control is required" in e
+               for e in errors), errors
 
 
 def test_baseline_unknown_field(tmp_path: Path) -> None:
