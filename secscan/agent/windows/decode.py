@@ -188,10 +188,11 @@ def _licences(d: _Decoder, inv: Inventory, facts: dict[str, Any], kms_allow: Ite
         service = (lic_data or {}).get("service") or {}
         oa3 = service.get("OA3KeyLast5") if isinstance(service, dict) else None
         judge = licensing.KmsJudge(kms_allow)
+        machine = list(evidence)  # machine-wide traces; a licence's own KMS evidence stays its own
         for lic in [x for x in [os_lic, *(office or [])] if x]:
             bound = d.attempt("licensing", lambda x=lic: licensing.classify(
                 x, judge=judge, registry_hosts=hosts, oa3_last5=oa3 if isinstance(oa3, str) else None,
-                machine_evidence=evidence, checks_incomplete=incomplete)) or []
+                machine_evidence=machine, checks_incomplete=incomplete)) or []
             evidence += [b for b in bound if b["detail"] not in {e["detail"] for e in evidence}]
         if d.status("licensing") == ProbeStatus.ok:
             facts["licences.os"] = licensing.finish(os_lic) if os_lic else None

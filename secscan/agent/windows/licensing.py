@@ -176,6 +176,8 @@ def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, 
             applies = app[:8] in low
         if applies and host not in hosts:
             hosts.append(host)
+    if lic["kms_host"] is None and len(hosts) > (1 if lic["kms_discovered_host"] else 0):
+        lic["kms_host"] = hosts[-1]  # the registry override the client uses
 
     crack_hits: list[tuple[str, str]] = []
     allowed = private = unknown_host = False

@@ -93,9 +93,9 @@ def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
     for app in inv.uninstall or []:
         display = as_text(app.get("name"), "uninstall.name")
         publisher = as_text(app.get("publisher"), "uninstall.publisher")
-        if name_matches(display, entry) or _contains(publisher, entry.get("publishers", [])):
-            if not _contains(display, entry.get("exclude", [])):
-                uninstall.append(display or "?")
+        by_publisher = _contains(publisher, entry.get("publishers", []))
+        if (name_matches(display, entry) or by_publisher) and not _contains(display, entry.get("exclude", [])):
+            uninstall.append(display or "?")
     if not (services or processes or uninstall):
         return None
     if running is None and inv.processes is not None and inv.services is not None:

@@ -57,7 +57,7 @@ def collect(timeout: float = 60.0, kms_allow: Iterable[str] = ()) -> HostReport:
 
 def _failed(started: float, status: ProbeStatus, reason: str) -> HostReport:
     paths = sorted({p for paths in SECTIONS.values() for p in paths})
-    record = ProbeRecord(name="windows.capture", status=status, duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                         error=reason[:500], sections=paths)
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    record = ProbeRecord(name="windows.capture", status=status, duration_ms=elapsed, error=reason[:500], sections=paths)
     return assemble({}, [record], platform="windows", elevated=None, started=started,
                     fallback_host={"hostname": socket.gethostname() or "unknown", "os": {"family": "windows"}})
