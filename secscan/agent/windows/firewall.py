@@ -13,10 +13,14 @@ _GPO_BOOL = {"true": True, "false": False, "1": True, "0": False}
 
 def _enabled(value: Any) -> bool | None:
     # GpoBoolean: True/False/NotConfigured (NotConfigured in the active store means the default: on)
-    text = str(value).strip().lower() if value is not None else ""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
     if text in ("notconfigured", "2"):
         return True
-    return _GPO_BOOL.get(text)
+    if text not in _GPO_BOOL:
+        raise ValueError(f"firewall profile Enabled: unexpected {str(value)[:40]!r}")
+    return _GPO_BOOL[text]
 
 
 def _action(value: Any) -> str | None:
