@@ -13,7 +13,7 @@ from typing import Any
 
 from secscan.agent.data import load
 from secscan.agent.windows.defender import activator_threats
-from secscan.agent.windows.products import Inventory, find
+from secscan.agent.windows.products import Inventory, Lines, find, pattern
 from secscan.agent.windows.values import as_dict, as_list, as_text
 
 
@@ -67,18 +67,24 @@ def parse_files(section: Any) -> list[dict[str, Any]]:
 
 
 def parse_tasks(section: Any) -> list[dict[str, Any]]:
-    found = []
+    rows = []
     for task in as_list(as_dict(section, "scheduled_tasks").get("tasks")):
         task = as_dict(task, "tasks[]")
         path = as_text(task.get("path"), "task.path", 1024) or ""
         actions = " ".join(as_text(a, "task.actions[]", 2048) or "" for a in as_list(task.get("actions")))
-        for entry in tools():
-            by_path = any(t.lower() in path.lower() for t in entry.get("tasks", []))
-            by_action = any(k.lower() in actions.lower() for k in entry.get("keywords", []))
-            if by_path or by_action:
-                found.append(_evidence("task", f"scheduled task {path}" + (f" runs {actions}" if actions else ""),
-                                       entry["name"], "high" if by_action or entry.get("verified") else "medium"))
-                break
+        rows.append((path, actions))
+    paths, actions = Lines([r[0] for r in rows]), Lines([r[1] for r in rows])
+    tool_of: dict[int, tuple[str, str]] = {}  # task -> (tool, confidence); the first tool listed wins
+    for entry in tools():
+        by_action = set(actions.hits(pattern(entry.get("keywords", []))))
+        for index in sorted(set(paths.hits(pattern(entry.get("tasks", [])))) | by_action):
+            confidence = "high" if index in by_action or entry.get("verified") else "medium"
+            tool_of.setdefault(index, (entry["name"], confidence))
+    found = []
+    for index, (tool, confidence) in sorted(tool_of.items()):
+        path, action = rows[index]
+        found.append(_evidence("task", f"scheduled task {path}" + (f" runs {action}" if action else ""), tool,
+                               confidence))
     return found
 
 

@@ -314,12 +314,20 @@ Invoke-Section 'scheduled_tasks' {
   $scheduler = New-Object -ComObject 'Schedule.Service'
   $scheduler.Connect()
   $tasks = @()
+  $unreadable = 0
   $folders = New-Object System.Collections.Queue
   $folders.Enqueue($scheduler.GetFolder('\'))
   while ($folders.Count -gt 0) {
     $folder = $folders.Dequeue()
-    foreach ($sub in $folder.GetFolders(0)) { $folders.Enqueue($sub) }
-    foreach ($task in $folder.GetTasks(1)) {
+    try {
+      foreach ($sub in $folder.GetFolders(0)) { $folders.Enqueue($sub) }
+      $folderTasks = @($folder.GetTasks(1))
+    } catch {
+      # A folder this account may not read: count it, keep going.
+      $unreadable += 1
+      continue
+    }
+    foreach ($task in $folderTasks) {
       $actions = @()
       try {
         foreach ($action in $task.Definition.Actions) {
@@ -329,7 +337,7 @@ Invoke-Section 'scheduled_tasks' {
       $tasks += [ordered]@{ path = $task.Path; enabled = [bool]$task.Enabled; actions = $actions }
     }
   }
-  [ordered]@{ tasks = $tasks; complete = $Elevated }
+  [ordered]@{ tasks = $tasks; complete = ($Elevated -and $unreadable -eq 0); unreadable_folders = $unreadable }
 }
 
 Invoke-Section 'hosts_file' {
@@ -469,7 +477,8 @@ Invoke-Section 'net_accounts' {
   $saved = [Console]::OutputEncoding
   try {
     try { [Console]::OutputEncoding = $oem } catch { $null = $_ }
-    $lines = @(& net.exe accounts 2>&1 | ForEach-Object { [string]$_ })
+    # No 2>&1: with ErrorActionPreference Stop, PS 5.1 turns the first stderr line into an exception.
+    $lines = @(& net.exe accounts | ForEach-Object { [string]$_ })
   } finally {
     try { [Console]::OutputEncoding = $saved } catch { $null = $_ }
   }
@@ -519,8 +528,10 @@ $Capture = [ordered]@{
 }
 $Json = ConvertTo-Json -InputObject $Capture -Depth 12 -Compress
 if ($OutFile) {
-  [System.IO.File]::WriteAllText([System.IO.Path]::GetFullPath($OutFile), $Json, $Utf8)
-  Write-Host ('secscan capture written to ' + [System.IO.Path]::GetFullPath($OutFile))
+  # UTF-8 without BOM, whatever the PowerShell version (`> file` in 5.1 would write UTF-16).
+  $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+  [System.IO.File]::WriteAllText($target, $Json, $Utf8)
+  Write-Host ('secscan capture written to ' + $target)
 } else {
   [Console]::Out.Write($Json)
 }

@@ -50,7 +50,9 @@ def parse(section: Any, third_party: list[str] | None = None) -> dict[str, Any]:
             enabled = _enabled(item.get("enabled"))
             inbound = _action(item.get("default_inbound"))
         profiles.append({"name": name, "enabled": enabled, "default_inbound": inbound})
-    states = [p["enabled"] for p in profiles]
+    # On and filtering: a profile whose default inbound action is Allow lets everything in.
+    states = [p["enabled"] and p["default_inbound"] != "Allow" if p["enabled"] is not None else None
+              for p in profiles]
     overall = None if not profiles or None in states else all(states)
     return {
         "enabled": overall,

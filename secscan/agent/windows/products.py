@@ -1,12 +1,18 @@
 """Recognise products by name in the services, processes and uninstall inventories.
 
 Shared by the anti-malware fallback, the remote-tool finder and the activator finder, which each
-bring their own table (windows_av.toml, remote_tools.toml, activators.toml).
+bring their own table (windows_av.toml, remote_tools.toml, activators.toml). The inventory is read
+and lower-cased once; services and processes are looked up by name, uninstall entries by one
+regular expression per table entry (a real PC has hundreds of each).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from secscan.agent.windows.values import as_dict, as_list, as_text
@@ -18,12 +24,47 @@ def _exe(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Service:
+    name: str
+    display: str
+    running: bool
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    publisher: str
+
+
+class Lines:
+    """Many short texts searched with one regular expression each: joined once, scanned in C."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.text = "\n".join(t.replace("\n", " ") for t in texts)
+        self.starts = []
+        offset = 0
+        for t in texts:
+            self.starts.append(offset)
+            offset += len(t) + 1
+
+    def hits(self, regex: re.Pattern[str] | None) -> list[int]:
+        """Indexes of the texts the expression matches, in order."""
+        if regex is None:
+            return []
+        return sorted({bisect_right(self.starts, m.start()) - 1 for m in regex.finditer(self.text)})
+
+
+@dataclass
 class Inventory:
     """What the capture saw installed or running; None for a list whose section failed."""
 
-    services: list[dict[str, Any]] | None
-    processes: list[dict[str, Any]] | None
-    uninstall: list[dict[str, Any]] | None
+    services: list[Service] | None
+    processes: list[str] | None
+    uninstall: list[App] | None
+    _services_by_name: dict[str, list[Service]] = field(default_factory=dict, repr=False)
+    _processes_by_key: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _app_names: Lines = field(default_factory=lambda: Lines([]), repr=False)
+    _app_publishers: Lines = field(default_factory=lambda: Lines([]), repr=False)
 
     @classmethod
     def parse(cls, services: Any, processes: Any, uninstall: Any) -> Inventory:
@@ -32,7 +73,27 @@ class Inventory:
                 return None
             return [as_dict(r, f"{key}[]") for r in as_list(as_dict(section, key).get(key))]
 
-        return cls(rows(services, "services"), rows(processes, "processes"), rows(uninstall, "entries"))
+        svc_rows, proc_rows, app_rows = rows(services, "services"), rows(processes, "processes"), rows(
+            uninstall, "entries")
+        svcs = None if svc_rows is None else [
+            Service(as_text(r.get("name"), "service.name") or "", as_text(r.get("display_name"), "service.display_name")
+                    or "", (as_text(r.get("state"), "service.state") or "").lower() == "running") for r in svc_rows]
+        procs = None if proc_rows is None else [as_text(r.get("name"), "process.name") or "" for r in proc_rows]
+        apps = None if app_rows is None else [
+            App(as_text(r.get("name"), "uninstall.name") or "", as_text(r.get("publisher"), "uninstall.publisher")
+                or "") for r in app_rows]
+        inv = cls(svcs, procs, apps)
+        for svc in svcs or []:
+            inv._services_by_name.setdefault(svc.name.lower(), []).append(svc)
+            if svc.display.lower() != svc.name.lower():
+                inv._services_by_name.setdefault(svc.display.lower(), []).append(svc)
+        by_key: dict[str, list[str]] = defaultdict(list)
+        for name in procs or []:
+            by_key[_exe(name)].append(name)
+        inv._processes_by_key = dict(by_key)
+        inv._app_names = Lines([a.name for a in apps or []])
+        inv._app_publishers = Lines([a.publisher for a in apps or []])
+        return inv
 
     @property
     def complete(self) -> bool:
@@ -61,41 +122,56 @@ class Match:
         return "; ".join(parts)
 
 
-def _contains(text: str | None, needles: list[str]) -> bool:
-    low = (text or "").lower()
-    return any(n.lower() in low for n in needles)
+@cache
+def _pattern(needles: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE) if needles else None
+
+
+def pattern(needles: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive "contains any of these" expression per list (cached)."""
+    return _pattern(tuple(needles))
+
+
+def _hit(regex: re.Pattern[str] | None, text: str | None) -> bool:
+    return bool(regex and text and regex.search(text))
 
 
 def name_matches(name: str | None, entry: dict[str, Any]) -> bool:
     """A display name (SecurityCenter2, uninstall) names this table entry."""
-    names = entry.get("display_names", []) + entry.get("uninstall", [])
-    return _contains(name, names) and not _contains(name, entry.get("exclude", []))
+    return _hit(pattern(entry.get("display_names", []) + entry.get("uninstall", [])), name) and not _hit(
+        pattern(entry.get("exclude", [])), name)
 
 
 def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
-    wanted_services = {s.lower() for s in entry.get("services", [])}
-    prefixes = [p.lower() for p in entry.get("service_prefixes", [])]
-    wanted_processes = {_exe(p) for p in entry.get("processes", [])}
-    services, processes, uninstall = [], [], []
+    services: list[str] = []
+    processes: list[str] = []
+    uninstall: list[str] = []
     running: bool | None = None
-    for svc in inv.services or []:
-        name = (as_text(svc.get("name"), "service.name") or "").lower()
-        display = (as_text(svc.get("display_name"), "service.display_name") or "").lower()
-        if name in wanted_services or display in wanted_services or any(name.startswith(p) for p in prefixes):
-            services.append(as_text(svc.get("name"), "service.name") or name)
-            state = (as_text(svc.get("state"), "service.state") or "").lower()
-            running = bool(running) or state == "running"
-    for proc in inv.processes or []:
-        name = as_text(proc.get("name"), "process.name") or ""
-        if _exe(name) in wanted_processes:
-            processes.append(name)
+    seen: set[int] = set()
+    for wanted in entry.get("services", []):
+        for svc in inv._services_by_name.get(wanted.lower(), []):
+            if id(svc) not in seen:
+                seen.add(id(svc))
+                services.append(svc.name)
+                running = bool(running) or svc.running
+    for prefix in (p.lower() for p in entry.get("service_prefixes", [])):
+        for svc in inv.services or []:
+            if svc.name.lower().startswith(prefix) and id(svc) not in seen:
+                seen.add(id(svc))
+                services.append(svc.name)
+                running = bool(running) or svc.running
+    for wanted in entry.get("processes", []):
+        found = inv._processes_by_key.get(_exe(wanted), [])
+        processes += found
+        if found:
             running = True
-    for app in inv.uninstall or []:
-        display = as_text(app.get("name"), "uninstall.name")
-        publisher = as_text(app.get("publisher"), "uninstall.publisher")
-        by_publisher = _contains(publisher, entry.get("publishers", []))
-        if (name_matches(display, entry) or by_publisher) and not _contains(display, entry.get("exclude", [])):
-            uninstall.append(display or "?")
+    names = pattern(entry.get("display_names", []) + entry.get("uninstall", []))
+    publishers = pattern(entry.get("publishers", []))
+    exclude = pattern(entry.get("exclude", []))
+    apps = inv.uninstall or []
+    for index in sorted(set(inv._app_names.hits(names)) | set(inv._app_publishers.hits(publishers))):
+        if not _hit(exclude, apps[index].name):
+            uninstall.append(apps[index].name or "?")
     if not (services or processes or uninstall):
         return None
     if running is None and inv.processes is not None and inv.services is not None:
