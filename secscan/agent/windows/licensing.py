@@ -9,7 +9,7 @@ Rules, in order:
   - KMS client whose host is the organisation's (allow-list) -> genuine, high;
   - KMS client with a private host not in the allow-list, or no host seen -> unknown;
   - OEM channel -> genuine (high when the firmware OA3 key ends like the installed key);
-  - MAK -> genuine, medium (activated by Microsoft; a leaked key cannot be told from here);
+  - MAK or a subscription -> genuine, medium (activated by Microsoft; a leaked key cannot be told from here);
   - Retail with a generic key: a genuine upgrade and the HWID activator look identical -> unknown,
     "no activator evidence found"; Retail with its own key -> genuine, medium.
 HWID/TSforge leave nothing to see: this never says "genuine" only because nothing was found.
@@ -234,6 +234,8 @@ def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, 
             result = ("genuine", "high", "OEM licence; the key matches the one in the firmware (OA3)")
         else:
             result = ("genuine", "medium", "OEM licence")
+    elif "timebased" in channel:
+        result = ("genuine", "medium", "subscription (time-based) licence activated by Microsoft")
     elif "mak" in channel:
         result = ("genuine", "medium", "MAK activated by Microsoft; whether the key was leaked cannot be seen")
     elif "retail" in channel:

@@ -88,7 +88,7 @@ def _fake_powershell(tmp_path: Path, body: str, monkeypatch: pytest.MonkeyPatch)
 
 def test_collect_runs_one_powershell_with_the_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     record = _fake_powershell(tmp_path, f'''
-echo "$@" > "{tmp_path}/args"
+echo "$@" >> "{tmp_path}/args"
 # the last argument is the script file: keep a copy to check what PowerShell was given
 for last; do :; done
 cp "$last" "{tmp_path}/script.ps1"
@@ -97,7 +97,9 @@ cat "{CAPTURES}/kmspico_artefacts.json"
     report = collect(timeout=20, kms_allow=["kms.example.vn"])
     assert report.agent.source == "agent"
     assert report.licences.os and report.licences.os.classification == "suspicious"
-    args = record.read_text().split()
+    calls = record.read_text().splitlines()
+    assert len(calls) == 1  # one PowerShell start for the whole run
+    args = calls[0].split()
     assert args[:5] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File"] and len(args) == 6
     given = (tmp_path / "script.ps1").read_bytes()
     assert given.startswith(b"\xef\xbb\xbf")  # BOM: PowerShell 5.1 reads it as UTF-8

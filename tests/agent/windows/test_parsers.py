@@ -152,3 +152,38 @@ def test_a_failed_securitycenter2_does_not_claim_no_antivirus() -> None:
     cap["sections"]["securitycenter2"] = {"status": "ok", "error": None, "ms": 3,
                                           "data": {"antivirus": [], "firewall": []}}
     assert decode_capture(json.dumps(cap)).antivirus.products == []  # every source answered: none found
+
+
+def _licence(channel: str, description: str, key: str = "ABCDE", status: int = 1) -> dict[str, Any]:
+    return {"Name": "Office 16, Office16O365ProPlusR_Subscription1 edition", "Description": description,
+            "ApplicationID": licensing.OFFICE_APP, "PartialProductKey": key, "ProductKeyChannel": channel,
+            "LicenseStatus": status, "GracePeriodRemaining": 0}
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    (_licence("Retail", "Office 16, TIMEBASED_SUB channel"), ("genuine", "medium")),
+    (_licence("", "Office 16, TIMEBASED_SUB channel"), ("genuine", "medium")),  # no channel: from the description
+    (_licence("Retail", "Office 16, RETAIL channel", status=5), ("unlicensed", "high")),
+    (_licence("Volume:GVLK", "Office 16, VOLUME_KMSCLIENT channel"), ("unknown", "low")),  # no KMS host on record
+])
+def test_office_classification(item: dict[str, Any], expected: tuple[str, str]) -> None:
+    _, office = licensing.parse_products({"products": [item]}, None)
+    assert office
+    licensing.classify(office[0], judge=licensing.KmsJudge(), registry_hosts={}, oa3_last5=None,
+                       machine_evidence=[], checks_incomplete=[])
+    assert (office[0]["classification"], office[0]["confidence"]) == expected
+
+
+def test_machine_evidence_counts_only_for_the_products_the_tool_activates() -> None:
+    ohook = {"kind": "file", "detail": "C:\\Program Files\\Microsoft Office\\root\\vfs\\System\\sppc64.dll",
+             "tool": "MAS Ohook", "confidence": "high"}
+    win, office = licensing.parse_products({"products": [
+        {"Name": "Windows(R), Professional edition", "Description": "Windows(R) Operating System, OEM_DM channel",
+         "ApplicationID": licensing.WINDOWS_APP, "PartialProductKey": "7XRCQ", "LicenseStatus": 1},
+        _licence("Retail", "Office 16, RETAIL channel", status=5)]}, None)
+    assert win and office
+    for lic in (win, office[0]):
+        licensing.classify(lic, judge=licensing.KmsJudge(), registry_hosts={}, oa3_last5="7XRCQ",
+                           machine_evidence=[ohook], checks_incomplete=[])
+    assert (win["classification"], win["confidence"]) == ("genuine", "high")  # Ohook touches Office only
+    assert office[0]["classification"] == "unlicensed" and ohook["detail"] in office[0]["evidence"]
