@@ -132,7 +132,7 @@ def decode_capture(raw: bytes | str, *, kms_allow: Iterable[str] = (), source: s
         facts["host"] = host
         facts["hardening.os_end_of_life"] = d.attempt("system", lambda: patches.end_of_life(host["os"], collected_at))
 
-    inv = Inventory.parse(d.data("services"), d.data("processes"), d.data("uninstall"))
+    inv = _inventory(d)
     _antivirus(d, inv, facts)
     _licences(d, inv, facts, kms_allow)
     _hardening(d, inv, facts, collected_at, host)
@@ -142,6 +142,16 @@ def decode_capture(raw: bytes | str, *, kms_allow: Iterable[str] = (), source: s
                       started=started, fallback_host=fallback_host, collected_at=collected_at)
     agent = report.agent.model_copy(update={"source": source, "duration_ms": cap.duration_ms})
     return report.model_copy(update={"report_id": _report_id(cap, raw), "agent": agent})
+
+
+def _inventory(d: _Decoder) -> Inventory:
+    parsers = {"services": Inventory.parse_services, "processes": Inventory.parse_processes,
+               "uninstall": Inventory.parse_uninstall}
+    parts: dict[str, Any] = {}
+    for name, parse in parsers.items():
+        data = d.data(name)
+        parts[name] = None if data is None else d.attempt(name, lambda p=parse, v=data: p(v))
+    return Inventory.build(parts["services"], parts["processes"], parts["uninstall"])
 
 
 def _antivirus(d: _Decoder, inv: Inventory, facts: dict[str, Any]) -> None:

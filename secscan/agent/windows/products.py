@@ -66,34 +66,49 @@ class Inventory:
     _app_names: Lines = field(default_factory=lambda: Lines([]), repr=False)
     _app_publishers: Lines = field(default_factory=lambda: Lines([]), repr=False)
 
-    @classmethod
-    def parse(cls, services: Any, processes: Any, uninstall: Any) -> Inventory:
-        def rows(section: Any, key: str) -> list[dict[str, Any]] | None:
-            if section is None:
-                return None
-            return [as_dict(r, f"{key}[]") for r in as_list(as_dict(section, key).get(key))]
+    @staticmethod
+    def _rows(section: Any, key: str) -> list[dict[str, Any]]:
+        return [as_dict(r, f"{key}[]") for r in as_list(as_dict(section, key).get(key))]
 
-        svc_rows, proc_rows, app_rows = rows(services, "services"), rows(processes, "processes"), rows(
-            uninstall, "entries")
-        svcs = None if svc_rows is None else [
-            Service(as_text(r.get("name"), "service.name") or "", as_text(r.get("display_name"), "service.display_name")
-                    or "", (as_text(r.get("state"), "service.state") or "").lower() == "running") for r in svc_rows]
-        procs = None if proc_rows is None else [as_text(r.get("name"), "process.name") or "" for r in proc_rows]
-        apps = None if app_rows is None else [
-            App(as_text(r.get("name"), "uninstall.name") or "", as_text(r.get("publisher"), "uninstall.publisher")
-                or "") for r in app_rows]
-        inv = cls(svcs, procs, apps)
-        for svc in svcs or []:
+    @classmethod
+    def parse_services(cls, section: Any) -> list[Service]:
+        return [Service(as_text(r.get("name"), "service.name") or "",
+                        as_text(r.get("display_name"), "service.display_name") or "",
+                        (as_text(r.get("state"), "service.state") or "").lower() == "running")
+                for r in cls._rows(section, "services")]
+
+    @classmethod
+    def parse_processes(cls, section: Any) -> list[str]:
+        return [as_text(r.get("name"), "process.name") or "" for r in cls._rows(section, "processes")]
+
+    @classmethod
+    def parse_uninstall(cls, section: Any) -> list[App]:
+        return [App(as_text(r.get("name"), "uninstall.name") or "",
+                    as_text(r.get("publisher"), "uninstall.publisher") or "")
+                for r in cls._rows(section, "entries")]
+
+    @classmethod
+    def build(cls, services: list[Service] | None, processes: list[str] | None,
+              apps: list[App] | None) -> Inventory:
+        inv = cls(services, processes, apps)
+        for svc in services or []:
             inv._services_by_name.setdefault(svc.name.lower(), []).append(svc)
             if svc.display.lower() != svc.name.lower():
                 inv._services_by_name.setdefault(svc.display.lower(), []).append(svc)
         by_key: dict[str, list[str]] = defaultdict(list)
-        for name in procs or []:
+        for name in processes or []:
             by_key[_exe(name)].append(name)
         inv._processes_by_key = dict(by_key)
         inv._app_names = Lines([a.name for a in apps or []])
         inv._app_publishers = Lines([a.publisher for a in apps or []])
         return inv
+
+    @classmethod
+    def parse(cls, services: Any, processes: Any, uninstall: Any) -> Inventory:
+        """From the three sections' data (None: that section failed)."""
+        return cls.build(None if services is None else cls.parse_services(services),
+                         None if processes is None else cls.parse_processes(processes),
+                         None if uninstall is None else cls.parse_uninstall(uninstall))
 
     @property
     def complete(self) -> bool:

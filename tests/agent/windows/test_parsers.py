@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan.agent.windows import activators, decode_capture, licensing, password_policy
 from secscan.model.common import ProbeStatus
@@ -187,3 +189,19 @@ def test_machine_evidence_counts_only_for_the_products_the_tool_activates() -> N
                            machine_evidence=[ohook], checks_incomplete=[])
     assert (win["classification"], win["confidence"]) == ("genuine", "high")  # Ohook touches Office only
     assert office[0]["classification"] == "unlicensed" and ohook["detail"] in office[0]["evidence"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(section=st.sampled_from(sorted(_capture()["sections"])), value=json_values)
+def test_any_garbage_in_a_section_never_escapes(section: str, value: Any) -> None:
+    cap = _capture()
+    cap["sections"][section]["data"] = value
+    report = decode_capture(json.dumps(cap))
+    record = next(p for p in report.probes if p.name == f"windows.{section}")
+    assert record.status in (ProbeStatus.ok, ProbeStatus.error, ProbeStatus.unsupported)
