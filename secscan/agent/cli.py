@@ -23,7 +23,8 @@ def _finish(report: HostReport, out: str | None, unit: str | None, token: str | 
     if out:
         target = Path(out)
         if out.endswith(("/", "\\")) or target.is_dir():
-            target = delivery.out_path(target, report.host.hostname, document["collected_at"])
+            target = delivery.out_path(target, report.host.hostname, document["collected_at"],
+                                       document["report_id"])
         delivery.write_atomic(target, text)
         click.echo(f"wrote {target}", err=True)
     elif not push:

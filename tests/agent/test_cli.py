@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -54,8 +55,8 @@ def test_out_file_and_out_dir(tmp_path: Path) -> None:
     assert secscan("agent", "run", "--out", f"{folder}/").returncode == 0
     assert secscan("agent", "run", "--out", f"{folder}/").returncode == 0
     files = sorted(folder.glob("*.json"))
-    assert len(files) >= 1  # one per run; two runs within the same second share a name
-    assert all(not f.name.startswith(".tmp") for f in files)
+    assert len(files) == 2  # one per run, even within the same second
+    assert all(f.name.startswith(socket.gethostname()[:20].replace(".", "_")) for f in files)
 
 
 def test_signed_report_verifies(tmp_path: Path) -> None:
