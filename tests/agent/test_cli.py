@@ -71,6 +71,17 @@ def test_signed_report_verifies(tmp_path: Path) -> None:
     assert not verify(document, signing_key(token))
 
 
+def test_token_file(tmp_path: Path) -> None:
+    _, token = new_token()
+    (tmp_path / "token").write_text(token + "\n")
+    proc = secscan("agent", "run", "--unit", "u1", "--token-file", str(tmp_path / "token"))
+    assert proc.returncode == 0, proc.stderr
+    assert verify(json.loads(proc.stdout), signing_key(token))
+    (tmp_path / "bad").write_text("")
+    proc = secscan("agent", "run", "--unit", "u1", "--token-file", str(tmp_path / "bad"))
+    assert proc.returncode == 2 and "--token-file" in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
