@@ -1,5 +1,6 @@
 """Remote-access tools (UltraViewer, TeamViewer, AnyDesk, VNC...) installed or running, by the
-names in remote_tools.toml, over the services/processes/uninstall inventory."""
+Windows names in remote_tools.toml (shared with the Linux agent: windows_processes,
+windows_services, windows_uninstall), over the services/processes/uninstall inventory."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from secscan.agent.windows.products import Inventory, find
 
 def parse(inv: Inventory) -> dict[str, Any]:
     tools = []
-    for entry in load("remote_tools")["tool"]:
+    for tool in load("remote_tools")["tool"]:
+        entry = {"processes": tool.get("windows_processes", []), "services": tool.get("windows_services", []),
+                 "uninstall": tool.get("windows_uninstall", [])}
         match = find(inv, entry)
         if match is None:
             continue
         tools.append({
-            "name": entry["name"],
+            "name": tool["name"],
             "installed": True,
             "running": match.running,
             "source": match.source,
