@@ -93,7 +93,7 @@ def parse_inventory(inv: Inventory) -> list[dict[str, Any]]:
     for entry in tools():
         match = find(inv, entry)
         if match is not None:
-            kind = {"service": "service", "process": "process", "uninstall": "file"}[match.source]
+            kind = match.source  # service, process or uninstall
             found.append(_evidence(kind, match.describe(), entry["name"]))
     return found
 

@@ -51,7 +51,6 @@ def parse_securitycenter2(section: Any) -> list[dict[str, Any]]:
             "source": "securitycenter2",
             **decoded,
             "product_state": state_value,
-            "signature_updated_at": None,
             "raw": {k: item.get(k) for k in ("displayName", "instanceGuid", "pathToSignedProductExe", "productState")}
             | {"timestamp": _timestamp(item.get("timestamp"))},
         })

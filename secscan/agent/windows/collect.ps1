@@ -23,6 +23,10 @@ $Utf8 = New-Object System.Text.UTF8Encoding($false)
 try { [Console]::OutputEncoding = $Utf8 } catch { $null = $_ }
 
 $CimTimeout = 30
+$VersionValues = 'ProductName', 'DisplayVersion', 'ReleaseId', 'CurrentBuild', 'CurrentBuildNumber', 'UBR', 'EditionID',
+'InstallationType', 'CurrentVersion', 'CSDVersion'
+$KmsValues = 'KeyManagementServiceName', 'KeyManagementServicePort'
+$ScreenValues = 'ScreenSaveActive', 'ScreenSaverIsSecure', 'ScreenSaveTimeOut', 'SCRNSAVE.EXE'
 $Started = [DateTime]::UtcNow
 $Sections = [ordered]@{}
 
@@ -79,16 +83,19 @@ function Get-Cim([string]$Class, [string]$Namespace = 'root/cimv2', [string]$Fil
   return Get-CimInstance -Namespace $Namespace -ClassName $Class -OperationTimeoutSec $CimTimeout
 }
 
-# All values of one registry key as an ordered table, or $null when the key does not exist.
-# A key that exists but may not be read raises (the section then says "denied").
-function Get-RegKey([string]$Path) {
+# Values of one registry key as an ordered table (only the -Only names when given: never more than
+# needed, e.g. not DigitalProductId, which encodes the product key), or $null when the key does not
+# exist. A key that exists but may not be read raises (the section then says "denied").
+function Get-RegKey([string]$Path, [string[]]$Only = @()) {
   try {
     $key = Get-Item -LiteralPath $Path
   } catch [System.Management.Automation.ItemNotFoundException] {
     return $null
   }
+  $names = $Only
+  if ($Only.Count -eq 0) { $names = $key.GetValueNames() }
   $values = [ordered]@{}
-  foreach ($valueName in $key.GetValueNames()) {
+  foreach ($valueName in $names) {
     $value = $key.GetValue($valueName, $null, 'DoNotExpandEnvironmentNames')
     if ($value -is [byte[]]) { $value = [Convert]::ToBase64String($value) }
     $values[$valueName] = $value
@@ -112,7 +119,7 @@ Invoke-Section 'system' {
   $cs = Get-Cim 'Win32_ComputerSystem' | Select-Object -First 1
   $cpu = Get-Cim 'Win32_Processor' | Select-Object -First 1
   $bios = Get-Cim 'Win32_BIOS' | Select-Object -First 1
-  $crypto = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Cryptography'
+  $crypto = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Cryptography' 'MachineGuid'
   $nics = @(Get-Cim 'Win32_NetworkAdapterConfiguration' -Filter 'IPEnabled = TRUE' | ForEach-Object {
       [ordered]@{ description = $_.Description; mac = $_.MACAddress; ip = @($_.IPAddress) }
     })
@@ -127,7 +134,7 @@ Invoke-Section 'system' {
       install_date = ConvertTo-Iso $os.InstallDate
       last_boot = ConvertTo-Iso $os.LastBootUpTime
     }
-    current_version = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    current_version = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' $VersionValues
     computer = [ordered]@{
       manufacturer = $cs.Manufacturer
       model = $cs.Model
@@ -220,7 +227,7 @@ Invoke-Section 'uninstall' {
   $entries = @()
   foreach ($root in $roots) {
     foreach ($sub in Get-RegSubKeyNames $root) {
-      $v = Get-RegKey ($root + '\' + $sub)
+      $v = Get-RegKey ($root + '\' + $sub) 'DisplayName', 'Publisher', 'DisplayVersion', 'InstallLocation'
       if ($null -ne $v -and $v.DisplayName) {
         $entries += [ordered]@{
           name = $v.DisplayName; publisher = $v.Publisher; version = $v.DisplayVersion
@@ -270,15 +277,15 @@ Invoke-Section 'office_ospp' {
 Invoke-Section 'kms_registry' {
   $spp = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform'
   $keys = [ordered]@{}
-  $keys[$spp] = Get-RegKey $spp
+  $keys[$spp] = Get-RegKey $spp $KmsValues
   # Per-application and per-SKU overrides (MAS KMS38 writes 127.0.0.2 here).
   foreach ($app in '55c92734-d682-4d71-983e-d6ec3f16059f', '0ff1ce15-a989-479d-af46-f275c6370663') {
     $appKey = $spp + '\' + $app
-    $keys[$appKey] = Get-RegKey $appKey
-    foreach ($sku in Get-RegSubKeyNames $appKey) { $keys[$appKey + '\' + $sku] = Get-RegKey ($appKey + '\' + $sku) }
+    $keys[$appKey] = Get-RegKey $appKey $KmsValues
+    foreach ($sku in Get-RegSubKeyNames $appKey) { $keys[$appKey + '\' + $sku] = Get-RegKey ($appKey + '\' + $sku) $KmsValues }
   }
   foreach ($ospp in 'HKLM:\SOFTWARE\Microsoft\OfficeSoftwareProtectionPlatform', 'HKLM:\SOFTWARE\WOW6432Node\Microsoft\OfficeSoftwareProtectionPlatform') {
-    $keys[$ospp] = Get-RegKey $ospp
+    $keys[$ospp] = Get-RegKey $ospp $KmsValues
   }
   $found = [ordered]@{}
   foreach ($k in $keys.Keys) {
@@ -367,8 +374,8 @@ Invoke-Section 'firewall' {
     $policy = 'HKLM:\SOFTWARE\Policies\Microsoft\WindowsFirewall'
     $names = [ordered]@{ Domain = 'DomainProfile'; Private = 'StandardProfile'; Public = 'PublicProfile' }
     foreach ($n in $names.Keys) {
-      $local = Get-RegKey ($base + '\' + $names[$n])
-      $gpo = Get-RegKey ($policy + '\' + $names[$n])
+      $local = Get-RegKey ($base + '\' + $names[$n]) 'EnableFirewall', 'DefaultInboundAction'
+      $gpo = Get-RegKey ($policy + '\' + $names[$n]) 'EnableFirewall', 'DefaultInboundAction'
       $profiles += [ordered]@{
         name = $n; enable_firewall = $local.EnableFirewall; policy_enable_firewall = $gpo.EnableFirewall
         default_inbound_action = $local.DefaultInboundAction; policy_default_inbound_action = $gpo.DefaultInboundAction
@@ -405,17 +412,17 @@ Invoke-Section 'smb' {
   [ordered]@{
     server_configuration = $server
     server_configuration_error = $serverError
-    lanman_server = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters'
-    mrxsmb10 = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Services\mrxsmb10'
+    lanman_server = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters' 'SMB1', 'SMB2'
+    mrxsmb10 = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Services\mrxsmb10' 'Start'
   }
 }
 
 Invoke-Section 'rdp_autorun' {
-  $ts = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
-  $rdpTcp = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
-  $tsPolicy = Get-RegKey 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
-  $explorer = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
-  $userExplorer = Get-RegKey 'HKCU:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
+  $ts = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server' 'fDenyTSConnections'
+  $rdpTcp = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' 'UserAuthentication', 'PortNumber'
+  $tsPolicy = Get-RegKey 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services' 'fDenyTSConnections', 'UserAuthentication'
+  $explorer = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' 'NoDriveTypeAutoRun', 'NoAutorun'
+  $userExplorer = Get-RegKey 'HKCU:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' 'NoDriveTypeAutoRun'
   [ordered]@{
     fDenyTSConnections = $ts.fDenyTSConnections
     policy_fDenyTSConnections = $tsPolicy.fDenyTSConnections
@@ -504,11 +511,11 @@ Invoke-Section 'screen_lock' {
     $users += [ordered]@{
       sid = $sid
       account = $account
-      desktop = Get-RegKey ('Registry::HKEY_USERS\' + $sid + '\Control Panel\Desktop')
-      policy = Get-RegKey ('Registry::HKEY_USERS\' + $sid + '\Software\Policies\Microsoft\Windows\Control Panel\Desktop')
+      desktop = Get-RegKey ('Registry::HKEY_USERS\' + $sid + '\Control Panel\Desktop') $ScreenValues
+      policy = Get-RegKey ('Registry::HKEY_USERS\' + $sid + '\Software\Policies\Microsoft\Windows\Control Panel\Desktop') $ScreenValues
     }
   }
-  $system = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
+  $system = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' 'InactivityTimeoutSecs'
   [ordered]@{ users = $users; InactivityTimeoutSecs = $system.InactivityTimeoutSecs }
 }
 

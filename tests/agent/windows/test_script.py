@@ -73,3 +73,10 @@ def test_every_decoded_section_is_collected() -> None:
 
 def test_script_is_ascii_so_any_code_page_reads_it() -> None:
     script_text().encode("ascii")
+
+
+def test_no_full_product_key_is_read() -> None:
+    # DigitalProductId encodes the whole key; the OA3 firmware key leaves the script as its last 5 only.
+    text = script_text()
+    assert "DigitalProductId" not in text.replace("not DigitalProductId", "")
+    assert "OA3KeyLast5 = $oa3Tail" in text and "OA3xOriginalProductKey = " not in text
