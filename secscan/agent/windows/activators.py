@@ -13,7 +13,7 @@ from typing import Any
 
 from secscan.agent.data import load
 from secscan.agent.windows.defender import activator_threats
-from secscan.agent.windows.products import Inventory, Lines, find, pattern
+from secscan.agent.windows.products import Inventory, Lines, find
 from secscan.agent.windows.values import as_dict, as_list, as_text
 
 
@@ -76,8 +76,8 @@ def parse_tasks(section: Any) -> list[dict[str, Any]]:
     paths, actions = Lines([r[0] for r in rows]), Lines([r[1] for r in rows])
     tool_of: dict[int, tuple[str, str]] = {}  # task -> (tool, confidence); the first tool listed wins
     for entry in tools():
-        by_action = set(actions.hits(pattern(entry.get("keywords", []))))
-        for index in sorted(set(paths.hits(pattern(entry.get("tasks", [])))) | by_action):
+        by_action = set(actions.containing(entry.get("keywords", [])))
+        for index in sorted(set(paths.containing(entry.get("tasks", []))) | by_action):
             confidence = "high" if index in by_action or entry.get("verified") else "medium"
             tool_of.setdefault(index, (entry["name"], confidence))
     found = []

@@ -37,21 +37,27 @@ class App:
 
 
 class Lines:
-    """Many short texts searched with one regular expression each: joined once, scanned in C."""
+    """Many short texts searched for substrings: joined and lower-cased once, scanned with str.find
+    (much faster than one regular expression per text, or an alternation over the whole text)."""
 
     def __init__(self, texts: list[str]) -> None:
-        self.text = "\n".join(t.replace("\n", " ") for t in texts)
+        self.text = "\n".join(t.replace("\n", " ") for t in texts).lower()
         self.starts = []
         offset = 0
         for t in texts:
             self.starts.append(offset)
             offset += len(t) + 1
 
-    def hits(self, regex: re.Pattern[str] | None) -> list[int]:
-        """Indexes of the texts the expression matches, in order."""
-        if regex is None:
-            return []
-        return sorted({bisect_right(self.starts, m.start()) - 1 for m in regex.finditer(self.text)})
+    def containing(self, needles: list[str]) -> list[int]:
+        """Indexes of the texts that contain any of the needles (case-insensitive), in order."""
+        found: set[int] = set()
+        for needle in needles:
+            needle = needle.lower()
+            at = self.text.find(needle) if needle else -1
+            while at >= 0:
+                found.add(bisect_right(self.starts, at) - 1)
+                at = self.text.find(needle, at + 1)
+        return sorted(found)
 
 
 @dataclass
@@ -180,11 +186,11 @@ def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
         processes += found
         if found:
             running = True
-    names = pattern(entry.get("display_names", []) + entry.get("uninstall", []))
-    publishers = pattern(entry.get("publishers", []))
+    names = entry.get("display_names", []) + entry.get("uninstall", [])
     exclude = pattern(entry.get("exclude", []))
     apps = inv.uninstall or []
-    for index in sorted(set(inv._app_names.hits(names)) | set(inv._app_publishers.hits(publishers))):
+    by_publisher = inv._app_publishers.containing(entry.get("publishers", []))
+    for index in sorted(set(inv._app_names.containing(names)) | set(by_publisher)):
         if not _hit(exclude, apps[index].name):
             uninstall.append(apps[index].name or "?")
     if not (services or processes or uninstall):

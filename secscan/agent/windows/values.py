@@ -78,6 +78,9 @@ def as_bool(value: Any, field: str = "value") -> bool | None:
 
 
 def as_text(value: Any, field: str = "value", limit: int = 512) -> str | None:
+    if type(value) is str:  # the common case first: this runs for every inventory row
+        value = value.strip()
+        return value[:limit] if value else None
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
