@@ -10,6 +10,7 @@ process, as `agent decode` does). The last row is a capture with a real PC's inv
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -66,10 +67,13 @@ def main() -> int:
             times.append((time.perf_counter() - t0) * 1000)
         cpu = (time.process_time() - cpu0) * 1000 / rounds
         median = statistics.median(times)
-        worst = max(worst, median)
+        worst = max(worst, cpu)
         print(f"{name:40} {len(raw) / 1024:6.1f} {median:10.2f} {max(times):8.2f} {cpu:7.2f}")
     verdict = "OK" if worst <= TARGET_MS else "OVER TARGET"
-    print(f"slowest median {worst:.2f} ms, target {TARGET_MS:.0f} ms: {verdict}")
+    # Wall times swing with whatever else runs on the machine; CPU time is the decoder's own cost.
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"slowest CPU time per decode {worst:.2f} ms, target {TARGET_MS:.0f} ms: {verdict} "
+          f"(load average {load:.1f} on {os.cpu_count()} CPUs during the run)")
     return 0 if worst <= TARGET_MS else 1
 
 
