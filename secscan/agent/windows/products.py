@@ -109,13 +109,6 @@ class Inventory:
         inv._app_publishers = Lines([a.publisher for a in apps or []])
         return inv
 
-    @classmethod
-    def parse(cls, services: Any, processes: Any, uninstall: Any) -> Inventory:
-        """From the three sections' data (None: that section failed)."""
-        return cls.build(None if services is None else cls.parse_services(services),
-                         None if processes is None else cls.parse_processes(processes),
-                         None if uninstall is None else cls.parse_uninstall(uninstall))
-
     @property
     def complete(self) -> bool:
         return None not in (self.services, self.processes, self.uninstall)
