@@ -73,24 +73,29 @@ def _field(name: str) -> Fn:
 
 
 def _chain(names: list[str]) -> Fn:
-    """A run of plain field lookups, the most common shape (``hardening.smb.smb1_server``)."""
+    """A run of plain field lookups, the most common shape (``hardening.smb.smb1_server``).
+    Indexing inside try is twice as fast as testing each step, and gives the same answer: a
+    missing key, or a step that is not an object (null, list, string, number), yields null."""
     if len(names) == 1:
         return _field(names[0])
     if len(names) == 2:
         a, b = names
 
         def get2(v: Any) -> Any:
-            v = v.get(a) if v.__class__ is dict else None
-            return v.get(b) if v.__class__ is dict else None
+            try:
+                return v[a][b]
+            except (KeyError, TypeError):
+                return None
 
         return get2
     if len(names) == 3:
         a, b, c = names
 
         def get3(v: Any) -> Any:
-            v = v.get(a) if v.__class__ is dict else None
-            v = v.get(b) if v.__class__ is dict else None
-            return v.get(c) if v.__class__ is dict else None
+            try:
+                return v[a][b][c]
+            except (KeyError, TypeError):
+                return None
 
         return get3
     keys = tuple(names)
@@ -315,16 +320,24 @@ def _fused_comparator(node: dict[str, Any]) -> Fn | None:
     names = _chain_names(left)
     if names is None or right["type"] != "literal":
         return None
-    keys, const, op = tuple(names), right["value"], node["value"]
+    return _path_compare(tuple(names), node["value"], right["value"], null_is_unknown=False)
+
+
+def _path_compare(keys: tuple[str, ...], op: str, const: Any, null_is_unknown: bool) -> Fn | None:
+    """One closure for ``path == `true``` / ``path <= `30```: walk and compare without nested calls.
+    With ``null_is_unknown`` a null fact gives None (the caller's "unknown") instead of false."""
     if op in ("eq", "ne") and isinstance(const, bool):
         want = op == "eq"
+        missing = None if null_is_unknown else (const is None) is want
 
         def eq_bool(v: Any) -> Any:
-            for k in keys:
-                if v.__class__ is not dict:
-                    v = None
-                    break
-                v = v.get(k)
+            try:
+                for k in keys:
+                    v = v[k]
+            except (KeyError, TypeError):
+                return missing
+            if v is None:
+                return missing
             return (v is const) is want
 
         return eq_bool
@@ -332,10 +345,11 @@ def _fused_comparator(node: dict[str, Any]) -> Fn | None:
         order = _ORDER[op]
 
         def compare_number(v: Any) -> Any:
-            for k in keys:
-                if v.__class__ is not dict:
-                    return None
-                v = v.get(k)
+            try:
+                for k in keys:
+                    v = v[k]
+            except (KeyError, TypeError):
+                return None
             if v.__class__ is int or v.__class__ is float:
                 return order(v, const)
             return None  # null, bool, string, list: not comparable with a number
@@ -369,23 +383,9 @@ def guarded(text: str) -> tuple[Fn, tuple[str, ...]] | None:
     names = _chain_names(left)
     if names is None or right["type"] != "literal":
         return None
-    keys, const, op = tuple(names), right["value"], node["value"]
-    if op in ("eq", "ne") and isinstance(const, bool):
-        want = op == "eq"
-
-        def eq_bool(v: Any) -> Any:
-            for k in keys:
-                if v.__class__ is not dict:
-                    return None
-                v = v.get(k)
-            if v is None:
-                return None
-            return (v is const) is want
-
-        return eq_bool, keys
-    if op in _ORDER and _is_number(const):
-        return _fused_comparator(node), keys  # already None for null and for non-numbers
-    return None
+    keys = tuple(names)
+    fn = _path_compare(keys, node["value"], right["value"], null_is_unknown=True)
+    return (fn, keys) if fn is not None else None
 
 
 def _native_contains(name: str, args: list[Fn]) -> Fn:
