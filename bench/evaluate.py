@@ -12,6 +12,7 @@ the full API (evaluate_host -> pydantic Result models) on a subset.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import sys
@@ -98,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-freeze", action="store_true", help="leave the documents to the cyclic GC")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per figure")
     parser.add_argument("--validate", type=int, default=2_000, help="validate this many through HostReport first")
     args = parser.parse_args()
@@ -113,6 +115,12 @@ def main() -> None:
     t_build = time.perf_counter() - t0
     # the synthetic documents are valid HostReports, and to_document() round-trips them
     docs[: args.validate] = [HostReport.model_validate(d).to_document() for d in docs[: args.validate]]
+    # The documents live for the whole run, as a collector's batch would: move them out of the
+    # cyclic garbage collector's view so that its full passes do not re-scan ~10 million objects
+    # (they contain no cycles). Without this, a 100,000-host batch runs about 1.5x slower.
+    if not args.no_freeze:
+        gc.collect()
+        gc.freeze()
 
     # CPU time of this process (the "one core" figure) and wall time (includes waiting for the
     # CPU when other work shares the machine); each figure is the best of --repeat runs.

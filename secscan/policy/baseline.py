@@ -137,14 +137,14 @@ def _run(doc: dict[str, Any], entries: tuple[_Entry, ...] | list[_Entry], out: l
             out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
             continue
         try:
+            if failed is not None and failed(doc) is True:  # fail wins; then pass need not run
+                out.append(v_fail)
+                continue
             p = passed(doc)
-            f = failed(doc) if failed is not None else None
         except expr.JMESPathError as exc:
             out.append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
             continue
-        if f is True:
-            out.append(v_fail)
-        elif p is True:
+        if p is True:
             out.append(v_pass)
         elif failed is None and p is False:
             out.append(v_fail)
