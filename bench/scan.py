@@ -55,8 +55,21 @@ def main() -> None:
     nmap_times: list[float] = []
     with lab, tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scan.json"
-        secscan = [sys.executable, "-m", "secscan", "scan", opts.targets, "--unit", "xa-lab", "--org", str(ORG),
-                   "--profile", opts.profile, "--out", str(out)]
+        secscan = [
+            sys.executable,
+            "-m",
+            "secscan",
+            "scan",
+            opts.targets,
+            "--unit",
+            "xa-lab",
+            "--org",
+            str(ORG),
+            "--profile",
+            opts.profile,
+            "--out",
+            str(out),
+        ]
         for _ in range(opts.runs):
             elapsed, _proc = timed(lab, secscan)
             secscan_times.append(elapsed)

@@ -114,10 +114,14 @@ def scan(
     argv, lost = command(nmap.path, profile, targets, is_privileged=is_privileged, dns=dns)
     started = datetime.now(UTC)
     proc = _start(argv)
-    # Loaded while nmap already runs: building the pydantic models is most of our start-up time.
-    from secscan.model.scan import NmapRun, ScanReport
-    from secscan.scan.nmap_xml import NmapXmlError, NmapXmlReader
-
+    try:
+        # Loaded while nmap already runs: building the pydantic models is most of our start-up time.
+        from secscan.model.scan import NmapRun, ScanReport
+        from secscan.scan.nmap_xml import NmapXmlError, NmapXmlReader
+    except BaseException:  # Ctrl-C this early must not leave nmap behind either
+        proc.kill()
+        proc.wait()
+        raise
     try:
         run = _finish(proc, NmapXmlReader(progress))
     except NmapXmlError as exc:
