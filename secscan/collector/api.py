@@ -12,6 +12,10 @@ token sees its communes).
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import threading
+from concurrent.futures import Future
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -21,8 +25,44 @@ from starlette.concurrency import run_in_threadpool
 
 from secscan import __version__
 from secscan.collector import migrations
-from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Rejected, parse
-from secscan.collector.store import Store, TokenInfo
+from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
+from secscan.collector.store import Outcome, Store, TokenInfo
+from secscan.model.signing import token_hash
+
+
+class GroupCommit:
+    """One writer thread that stores whatever pushes have arrived meanwhile in one transaction
+    (up to ``max_batch``) and answers each request only after its commit. Under load a commit
+    serves many requests instead of one; alone, a request waits for no one. Each report is
+    still judged on its own (Store.ingest returns one outcome per report)."""
+
+    def __init__(self, store: Store, max_batch: int = 200) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self.queue: queue.Queue[tuple[Parsed, TokenInfo, Future[Outcome]]] = queue.Queue()
+        threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
+
+    def submit(self, parsed: Parsed, token: TokenInfo) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        self.queue.put((parsed, token, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                outcomes = self.store.ingest([(p, "http") for p, _, _ in batch], bearers=[b for _, b, _ in batch])
+            except Exception as exc:  # the store is down or locked: every waiting request gets a 503
+                for _, _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+                future.set_result(outcome)
 
 
 class IngestAnswer(BaseModel):
@@ -68,6 +108,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         409: "the report_id was already stored with different content",
         413: "body over the size limit",
         422: "not a valid report; the detail names the field",
+        503: "the store is unavailable; retry later",
     }.items()
 }
 
@@ -87,18 +128,29 @@ REPORT_BODY = {
 def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastAPI:
     app = FastAPI(title="secscan collector", version=__version__,
                   description="Accepts signed HostReports and ScanReports from the units' agents.")
+    writer = GroupCommit(store)
 
-    def bearer(authorization: str | None) -> TokenInfo:
+    known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
+
+    def presented(authorization: str | None) -> str:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HTTPException(401, "Authorization: Bearer <unit token> is required",
                                 headers={"WWW-Authenticate": "Bearer"})
-        info = store.token_by_bearer(token.strip())
+        return token.strip()
+
+    def lookup(token: str) -> TokenInfo:
+        info = store.token_by_bearer(token)
         if info is None:
             raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
         if info.revoked:
             raise HTTPException(401, f"token {info.key_id} has been revoked", headers={"WWW-Authenticate": "Bearer"})
+        if len(known) < 100_000:
+            known[token_hash(token)] = info
         return info
+
+    def bearer(authorization: str | None) -> TokenInfo:
+        return lookup(presented(authorization))
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
@@ -119,7 +171,8 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > max_bytes:
             return _problem(413, f"body is {length} bytes, over the limit of {max_bytes}")
-        token = await run_in_threadpool(bearer, authorization)
+        raw_token = presented(authorization)
+        token = known.get(token_hash(raw_token)) or await run_in_threadpool(lookup, raw_token)
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
@@ -127,18 +180,18 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
                 return _problem(413, f"body is over the limit of {max_bytes} bytes")
             chunks.append(chunk)
         body = b"".join(chunks)
-
-        def work() -> Any:
-            try:
-                parsed = parse(body, max_bytes=max_bytes, decoder=decoder)
-            except Rejected as exc:
-                return _problem(exc.status, exc.reason)
-            outcome = store.ingest([(parsed, "http")], bearer=token)[0]
-            if outcome.status == "rejected":
-                return _problem(outcome.http_status, outcome.reason or "rejected")
-            return IngestAnswer(status=outcome.status, id=outcome.id or parsed.id, kind=parsed.kind)
-
-        return await run_in_threadpool(work)
+        try:
+            parsed = await run_in_threadpool(parse, body, max_bytes=max_bytes, decoder=decoder)
+        except Rejected as exc:
+            return _problem(exc.status, exc.reason)
+        try:
+            outcome = await asyncio.wrap_future(writer.submit(parsed, token))
+        except Exception as exc:
+            # 503: the agent keeps the report spooled and retries later
+            return _problem(503, f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+        if outcome.status == "rejected":
+            return _problem(outcome.http_status, outcome.reason or "rejected")
+        return IngestAnswer(status=outcome.status, id=outcome.id or parsed.id, kind=parsed.kind)
 
     def visible(token: TokenInfo) -> set[str]:
         units = store.units()

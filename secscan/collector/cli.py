@@ -247,9 +247,14 @@ def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_k
 
 def app_from_env() -> Any:
     """The ASGI app for uvicorn (each worker builds its own store from SECSCAN_DB)."""
+    import gc
+
     from secscan.collector.api import create_app
     from secscan.collector.intake import MAX_REPORT_BYTES
 
     store = _store(None, evaluator=True)
+    # A server process: what is loaded now stays; collect cycles less often (see importer.fewer_gc_pauses).
+    gc.freeze()
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
     return create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
                       decoder=decode_capture)

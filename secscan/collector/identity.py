@@ -144,5 +144,6 @@ def _new(index: Index, facts: Facts, *, identity_key: str | None, clone_of: str 
 
 
 def row_from_db(r: Any, macs: set[str]) -> HostRow:
-    return HostRow(id=r.id, machine_id=r.machine_id, identity_key=r.identity_key, hostname_key=r.hostname_key,
-                   unit_id=r.unit_id, macs=set(macs), clone_of=r.clone_of, clone_suspect=bool(r.clone_suspect))
+    return HostRow(id=r["id"], machine_id=r["machine_id"], identity_key=r["identity_key"],
+                   hostname_key=r["hostname_key"], unit_id=r["unit_id"], macs=set(macs), clone_of=r["clone_of"],
+                   clone_suspect=bool(r["clone_suspect"]))

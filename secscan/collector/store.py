@@ -11,12 +11,14 @@ or not at all and a conflict costs only that report a second look.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
@@ -66,15 +68,16 @@ class _Item:
     unit: str | None
     key_id: str | None
     source: str
+    bearer: TokenInfo | None = None
     outcome: Outcome | None = None
     host: identity.HostRow | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Store:
     def __init__(self, engine: Engine, evaluator: Evaluator | None = None) -> None:
         self.engine = engine
         self.evaluator = evaluator
+        self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     # --- setup ----------------------------------------------------------------------------
 
@@ -84,9 +87,17 @@ class Store:
     def check(self) -> None:
         migrations.check(self.engine)
 
-    def _write(self) -> Any:
-        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        return self.engine.execution_options(write=True).begin()
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite). On SQLite the threads of one process
+        also queue on a lock: SQLite has one writer anyway, and its busy handler sleeps in
+        growing steps, so fifty HTTP threads polling the file lock would mostly sleep."""
+        if self._sqlite_lock is None:
+            with self.engine.execution_options(write=True).begin() as conn:
+                yield conn
+            return
+        with self._sqlite_lock, self.engine.execution_options(write=True).begin() as conn:
+            yield conn
 
     # --- units ----------------------------------------------------------------------------
 
@@ -190,17 +201,32 @@ class Store:
     # --- ingest ---------------------------------------------------------------------------
 
     def ingest(self, parsed: Sequence[tuple[Parsed, str]], *, bearer: TokenInfo | None = None,
-               unit: str | None = None, require_signature: bool = False) -> list[Outcome]:
+               bearers: Sequence[TokenInfo | None] | None = None, unit: str | None = None,
+               require_signature: bool = False) -> list[Outcome]:
         """Store validated reports; ``parsed`` pairs each with its source ("http", "import:FILE").
-        Returns one Outcome per input, in order. ``bearer``: the HTTP token (its unit binds the
-        reports); ``unit``: the unit given on the command line for reports that name none."""
-        items = [_Item(p, None, None, src) for p, src in parsed]
-        with self.engine.connect() as conn:
-            known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
-            keys = self._token_table(conn, {i.parsed.key_id for i in items if i.parsed.key_id})
+        Returns one Outcome per input, in order. ``bearer`` (or ``bearers``, one per report when
+        several HTTP pushes share a transaction): the pushing token, whose unit binds the report;
+        ``unit``: the unit given on the command line for reports that name none."""
+        per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
+        items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
+        # One query for every token involved, pushing or signing: a token revoked a moment ago
+        # is refused even if the caller looked it up before. The units table is read only when
+        # some report's unit does not come from a token (whose unit exists by foreign key).
+        wanted = {i.parsed.key_id for i in items if i.parsed.key_id} | {i.bearer.key_id for i in items if i.bearer}
+        need_units = any(i.bearer is None for i in items)
+        keys: dict[str, TokenInfo] = {}
+        known_units: set[str] = set()
+        if wanted or need_units:
+            with self.engine.connect() as conn:
+                keys = self._token_table(conn, wanted)
+                if need_units:
+                    known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
+        for item in items:
+            if item.bearer is not None:
+                item.bearer = keys.get(item.bearer.key_id, item.bearer)
         for item in items:
             try:
-                self._authorise(item, keys, known_units, bearer, unit, require_signature)
+                self._authorise(item, keys, known_units, unit, require_signature)
             except Rejected as exc:
                 item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind, exc.reason, exc.status)
         todo = [i for i in items if i.outcome is None]
@@ -215,7 +241,7 @@ class Store:
 
     def _store_one(self, item: _Item) -> None:
         for attempt in range(2):
-            item.outcome, item.host, item.extra = None, None, {}
+            item.outcome, item.host = None, None
             try:
                 with self._write() as conn:
                     self._store_batch(conn, [item])
@@ -225,9 +251,9 @@ class Store:
                     item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind,
                                            f"conflict while storing: {exc.orig}", 409)
 
-    def _authorise(self, item: _Item, keys: dict[str, TokenInfo], known_units: set[str],
-                   bearer: TokenInfo | None, unit: str | None, require_signature: bool) -> None:
-        p = item.parsed
+    def _authorise(self, item: _Item, keys: dict[str, TokenInfo], known_units: set[str], unit: str | None,
+                   require_signature: bool) -> None:
+        p, bearer = item.parsed, item.bearer
         token_unit = None
         if bearer is not None:
             if bearer.revoked:
@@ -255,10 +281,10 @@ class Store:
             if unit is not None and unit != token_unit:
                 raise Rejected(f"unit: --unit {unit} but the report's token belongs to {token_unit!r}", 403)
             item.unit = token_unit
-        else:
-            if claimed is not None and unit is not None and claimed != unit:
-                raise Rejected(f"unit: the report says {claimed!r}, not {unit!r}")
-            item.unit = claimed or unit
+            return
+        if claimed is not None and unit is not None and claimed != unit:
+            raise Rejected(f"unit: the report says {claimed!r}, not {unit!r}")
+        item.unit = claimed or unit
         if item.unit is not None and item.unit not in known_units:
             raise Rejected(f"unit: {item.unit!r} is not a unit of this collector (load org.yaml first)")
 
@@ -285,65 +311,59 @@ class Store:
             return
         ids = sorted({i.parsed.id for i in items})
         digests = sorted({i.parsed.digest for i in items})
-        by_id = dict(conn.execute(select(id_col, table.c.digest).where(id_col.in_(ids))).all())
-        by_digest = dict(conn.execute(select(table.c.digest, id_col).where(table.c.digest.in_(digests))).all())
-        seen: dict[str, str] = {}
+        stored = conn.execute(select(id_col, table.c.digest).where(or_(id_col.in_(ids), table.c.digest.in_(digests))))
+        by_id: dict[str, str] = {}
+        by_digest: dict[str, str] = {}
+        for row_id, digest in stored:
+            by_id[row_id], by_digest[digest] = digest, row_id
         for i in items:
             p = i.parsed
-            stored = by_id.get(p.id) or seen.get(p.id)
-            if stored is not None and stored != p.digest:
+            known = by_id.get(p.id)
+            if known is not None and known != p.digest:
                 i.outcome = Outcome("rejected", p.id, p.kind, f"report_id {p.id} was already stored with "
                                     "different content (a replayed or forged id)", 409)
-            elif stored is not None or p.digest in by_digest or p.digest in seen.values():
+            elif known is not None or p.digest in by_digest:
                 i.outcome = Outcome("duplicate", by_digest.get(p.digest, p.id), p.kind)
-            else:
-                seen[p.id] = p.digest
+            else:  # later copies in this same batch see this one
+                by_id[p.id], by_digest[p.digest] = p.digest, p.id
 
     def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
-        facts = {id(i): identity.facts_of(i.parsed.model, i.unit) for i in items}  # type: ignore[arg-type]
-        index = self._load_index(conn, list(facts.values()))
-        before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
-        updates: dict[str, dict[str, Any]] = {}
-        new_macs: set[tuple[str, str]] = set()
-        for item in items:
-            f = facts[id(item)]
-            decision = identity.resolve(index, f)
-            host = decision.host
+        facts = [identity.facts_of(i.parsed.model, i.unit) for i in items]  # type: ignore[arg-type]
+        index, states, stored_macs = self._load_index(conn, facts)
+        flags_before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
+        touched: set[str] = set()
+        for item, f in zip(items, facts, strict=True):
+            host = identity.resolve(index, f).host
             item.host = host
+            touched.add(host.id)
             report: HostReport = item.parsed.model  # type: ignore[assignment]
             at = report.collected_at.astimezone(UTC)
-            new_macs |= {(host.id, m) for m in f.macs}
-            current = updates.get(host.id) or self._host_state(conn, host)
-            current["first_seen"] = min(current["first_seen"], at)
-            if at >= current["last_seen"]:  # an older report arriving late does not roll the host back
-                current.update(hostname=report.host.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
-                               os_name=report.host.os.name, last_seen=at, last_report_id=item.parsed.id,
-                               ips=sorted({str(a) for n in report.host.interfaces for a in n.ipv4}))
-            updates[host.id] = current
+            state = states.setdefault(host.id, {"first_seen": at, "last_seen": at})
+            state["first_seen"] = min(state["first_seen"], at)
+            if at >= state["last_seen"] or "hostname" not in state:  # a late older report does not roll back
+                state.update(hostname=report.host.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
+                             os_name=report.host.os.name, last_seen=at, last_report_id=item.parsed.id,
+                             ips=sorted({str(a) for n in report.host.interfaces for a in n.ipv4}))
             item.outcome = Outcome("accepted", item.parsed.id, "host", host_id=host.id)
-        for h in index.rows.values():
-            if h.id in before and (h.clone_suspect, h.machine_id) != before[h.id]:
-                state = updates.get(h.id) or self._host_state(conn, h)
-                updates[h.id] = state
-        inserts, changes = [], []
-        for host_id, state in updates.items():
+        # hosts this batch flagged as clones (or gave a machine id) without reporting for them
+        touched |= {h for h, before in flags_before.items()
+                    if (index.rows[h].clone_suspect, index.rows[h].machine_id) != before}
+        inserts, changes, macs = [], [], []
+        for host_id in sorted(touched):
             row = index.rows[host_id]
-            values = {**state, "machine_id": row.machine_id, "identity_key": row.identity_key,
+            values = {**states[host_id], "machine_id": row.machine_id, "identity_key": row.identity_key,
                       "clone_of": row.clone_of, "clone_suspect": row.clone_suspect}
             if row.new:
                 inserts.append({"id": host_id, **values})
             else:
                 changes.append({"b_id": host_id, **values})
+            macs += [{"host_id": host_id, "mac": m} for m in sorted(row.macs - stored_macs.get(host_id, set()))]
         if inserts:
             conn.execute(t.hosts.insert(), inserts)
         if changes:
             conn.execute(t.hosts.update().where(t.hosts.c.id == bindparam("b_id")), changes)
-        for row in index.rows.values():
-            row.new = False
-        existing_macs = self._existing_macs(conn, {h for h, _ in new_macs})
-        fresh_macs = [{"host_id": h, "mac": m} for h, m in sorted(new_macs) if (h, m) not in existing_macs]
-        if fresh_macs:
-            conn.execute(t.host_macs.insert(), fresh_macs)
+        if macs:
+            conn.execute(t.host_macs.insert(), macs)
         conn.execute(t.reports.insert(), [{
             "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
             "key_id": i.key_id, "collected_at": i.parsed.model.collected_at,  # type: ignore[union-attr]
@@ -351,43 +371,33 @@ class Store:
         if self.evaluator is not None:
             self._evaluate_into(conn, [(i.parsed.id, i.host.id, i.unit, i.parsed.model) for i in items], stamp)  # type: ignore[union-attr,misc]
 
-    def _host_state(self, conn: Connection, host: identity.HostRow) -> dict[str, Any]:
-        if host.new:
-            return {"first_seen": datetime.max.replace(tzinfo=UTC), "last_seen": datetime.min.replace(tzinfo=UTC)}
-        r = conn.execute(select(t.hosts).where(t.hosts.c.id == host.id)).mappings().one()
-        keep = ("hostname", "hostname_key", "unit_id", "os_name", "ips", "first_seen", "last_seen", "last_report_id")
-        state = {k: r[k] for k in keep}
-        state["first_seen"], state["last_seen"] = _utc(r["first_seen"]), _utc(r["last_seen"])
-        return state
-
-    def _existing_macs(self, conn: Connection, host_ids: set[str]) -> set[tuple[str, str]]:
-        if not host_ids:
-            return set()
-        q = select(t.host_macs.c.host_id, t.host_macs.c.mac).where(t.host_macs.c.host_id.in_(sorted(host_ids)))
-        return {(h, m) for h, m in conn.execute(q)}
-
-    def _load_index(self, conn: Connection, facts: list[identity.Facts]) -> identity.Index:
-        """Every stored host any of these reports could belong to, with its MACs."""
+    def _load_index(self, conn: Connection, facts: list[identity.Facts]
+                    ) -> tuple[identity.Index, dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """Every stored host any of these reports could belong to (same machine id, a shared MAC,
+        or the same hostname), with its MACs: two queries for the whole batch."""
         mids = sorted({f.machine_id for f in facts if f.machine_id})
         macs = sorted({m for f in facts for m in f.macs})
         names = sorted({f.hostname_key for f in facts})
-        ids: set[str] = set()
-        h = t.hosts
+        h, hm = t.hosts, t.host_macs
+        match = [h.c.hostname_key.in_(names)]
         if mids:
-            ids |= {r[0] for r in conn.execute(select(h.c.id).where(h.c.machine_id.in_(mids)))}
+            match.append(h.c.machine_id.in_(mids))
         if macs:
-            ids |= {r[0] for r in conn.execute(select(t.host_macs.c.host_id).where(t.host_macs.c.mac.in_(macs)))}
-        ids |= {r[0] for r in conn.execute(select(h.c.id).where(h.c.hostname_key.in_(names)))}
+            match.append(h.c.id.in_(select(hm.c.host_id).where(hm.c.mac.in_(macs))))
+        rows = conn.execute(select(h).where(or_(*match))).mappings().all()
+        stored_macs: dict[str, set[str]] = {}
+        if rows:
+            for host_id, mac in conn.execute(select(hm.c.host_id, hm.c.mac)
+                                             .where(hm.c.host_id.in_([r["id"] for r in rows]))):
+                stored_macs.setdefault(host_id, set()).add(mac)
         index = identity.Index()
-        if not ids:
-            return index
-        host_macs: dict[str, set[str]] = {}
-        for host_id, mac in conn.execute(select(t.host_macs.c.host_id, t.host_macs.c.mac)
-                                         .where(t.host_macs.c.host_id.in_(sorted(ids)))):
-            host_macs.setdefault(host_id, set()).add(mac)
-        for r in conn.execute(select(h).where(h.c.id.in_(sorted(ids)))):
-            index.add(identity.row_from_db(r, host_macs.get(r.id, set())))
-        return index
+        states: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            index.add(identity.row_from_db(r, stored_macs.get(r["id"], set())))
+            states[r["id"]] = {k: r[k] for k in ("hostname", "hostname_key", "unit_id", "os_name", "ips",
+                                                 "last_report_id")}
+            states[r["id"]].update(first_seen=_utc(r["first_seen"]), last_seen=_utc(r["last_seen"]))
+        return index, states, stored_macs
 
     # --- results --------------------------------------------------------------------------
 
