@@ -23,12 +23,14 @@ def _store(db: str | None, *, check: bool = True, evaluator: bool = False) -> An
     from secscan.collector.migrations import SchemaError
     from secscan.collector.store import Store
 
-    store = Store(open_engine(db), evaluator=_evaluator() if evaluator else None)
+    store = Store(open_engine(db))
     if check:
         try:
             store.check()
         except SchemaError as exc:
             raise click.ClickException(str(exc)) from exc
+        if evaluator:
+            store.evaluator = policy_evaluator(store)
     return store
 
 
@@ -41,10 +43,31 @@ def decode_capture(raw: bytes) -> Any:
     return decode(raw)
 
 
-def _evaluator() -> Any:
-    """The policy evaluator when the policy stage is installed, else None (results are then
-    computed later by `secscan collector evaluate`)."""
-    return None
+def policy_evaluator(store: Any) -> Any:
+    """The policy stage's judgement over the org.yaml stored by `init --org`, or None when no
+    org.yaml was loaded (reports are then stored unjudged; `evaluate` judges them later)."""
+    org_json = store.get_meta("org")
+    if org_json is None:
+        return None
+    from secscan.model.org import Organisation
+    from secscan.policy import default_baseline, evaluate_host, load_baselines
+
+    org = Organisation.model_validate_json(org_json)
+    if org.baseline:
+        baselines = load_baselines()
+        if org.baseline not in baselines:
+            raise click.ClickException(f"org.yaml: baseline {org.baseline!r} is not among the policies "
+                                       f"({', '.join(sorted(baselines))})")
+        baseline = baselines[org.baseline]
+    else:
+        baseline = default_baseline()
+
+    def evaluate(doc: dict[str, Any], unit: str | None) -> list[Any]:
+        if unit is not None and doc.get("unit") != unit:
+            doc = {**doc, "unit": unit}  # the unit the token (or --unit) bound the report to
+        return evaluate_host(doc, org, baseline)
+
+    return evaluate
 
 
 @click.group()
@@ -67,13 +90,30 @@ def init(obj: dict[str, Any], org_file: str | None) -> None:
     url = display_url(resolve_url(obj["db"]))
     click.echo(f"store {url}: " + (f"schema migrated to version {applied[-1]}" if applied else "schema up to date"))
     if org_file:
-        rows = _units_from_org(org_file)
+        from secscan.policy import PolicyError, load_org
+
+        try:
+            org = load_org(org_file)
+        except PolicyError as exc:
+            raise click.ClickException(f"{org_file}: not loaded:\n" + "\n".join(map(str, exc.errors))) from exc
+        rows = [{"id": u.id, "parent_id": u.parent, "name": u.name, "kind": u.kind, "level": org.level_of(u.id),
+                 "data": u.model_dump(mode="json", exclude_none=True)} for u in org.units]
         store.upsert_units(rows)
-        click.echo(f"units: {len(rows)} loaded from {org_file}")
+        store.set_meta("org", org.model_dump_json(by_alias=True))
+        click.echo(f"units: {len(rows)} loaded from {org_file} ({org.name}); "
+                   "run `secscan collector evaluate` to re-judge stored reports")
 
 
-def _units_from_org(path: str) -> list[dict[str, Any]]:
-    raise click.ClickException(f"{path}: loading org.yaml needs the policy stage (secscan.policy), not installed")
+@collector.command()
+@click.option("--unit", "unit_id", help="only this unit's hosts")
+@click.pass_obj
+def evaluate(obj: dict[str, Any], unit_id: str | None) -> None:
+    """Re-judge each host's latest report against org.yaml and the policies (after either changed)."""
+    store = _store(obj["db"], evaluator=True)
+    if store.evaluator is None:
+        raise click.ClickException("no org.yaml in the store: run `secscan collector init --org org.yaml` first")
+    reports, results = store.reevaluate(unit_id)
+    click.echo(f"evaluated {reports} report(s): {results} result(s)")
 
 
 @collector.command()

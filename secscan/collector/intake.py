@@ -10,7 +10,6 @@ the very bytes an attacker changed.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from pydantic import ValidationError
 
 from secscan.model.host import HOST_REPORT_SCHEMA, HostReport
 from secscan.model.scan import SCAN_REPORT_SCHEMA, ScanReport
-from secscan.model.signing import ALG, canonical
 
 WINDOWS_CAPTURE_SCHEMA = "secscan.windows-capture/1"
 MAX_REPORT_BYTES = 4 * 1024 * 1024  # a real HostReport is 5-60 kB; a capture up to ~1 MB
@@ -49,24 +47,13 @@ class Parsed:
     unit: str | None
     key_id: str | None  # signature.key_id, None when unsigned
     signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
-    canonical: bytes = b""  # signing.canonical(document), computed once
 
 
-def digest_of(document: dict[str, Any], canonical_form: bytes | None = None) -> str:
-    """sha256 of the canonical document plus its signature: two copies of one report that differ
-    only in whitespace or key order have the same digest; any other change gives another."""
-    body = canonical(document) if canonical_form is None else canonical_form
-    sig = json.dumps(document.get("signature"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body + b"\x00" + sig.encode()).hexdigest()
-
-
-def signature_ok(parsed: Parsed, key: bytes) -> bool:
-    """``signing.verify`` on the received document, reusing the canonical form computed once."""
-    sig = parsed.document.get("signature")
-    if not isinstance(sig, dict) or sig.get("alg") != ALG or not isinstance(sig.get("value"), str):
-        return False
-    expected = hmac.new(key, parsed.canonical, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, sig["value"])
+def digest_of(document: dict[str, Any]) -> str:
+    """sha256 of the document (signature included) in canonical JSON: two copies of one report
+    that differ only in whitespace or key order have the same digest; any other change gives another."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _field_error(exc: ValidationError) -> str:
@@ -105,10 +92,8 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
             model: HostReport | ScanReport = HostReport.model_validate(doc)
         except ValidationError as exc:
             raise Rejected(_field_error(exc)) from None
-        canon = canonical(doc)
-        return Parsed("host", str(model.report_id), digest_of(doc, canon), doc, raw.decode("utf-8"), model,
-                      model.unit, model.signature.key_id if model.signature else None, model.signature is not None,
-                      canon)
+        return Parsed("host", str(model.report_id), digest_of(doc), doc, raw.decode("utf-8"), model,
+                      model.unit, model.signature.key_id if model.signature else None, model.signature is not None)
     if schema == SCAN_REPORT_SCHEMA:
         try:
             model = ScanReport.model_validate(doc)

@@ -23,14 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
 from secscan.collector import schema as t
-from secscan.collector.intake import Parsed, Rejected, signature_ok
+from secscan.collector.intake import Parsed, Rejected
 from secscan.model.host import HostReport
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
-from secscan.model.signing import new_token, parse_token, signing_key, token_hash
+from secscan.model.signing import new_token, parse_token, signing_key, token_hash, verify
 
-# (report, unit row or None) -> Results. Set by the CLI/app once the policy stage is available.
-Evaluator = Callable[[HostReport, dict[str, Any] | None], list[Result]]
+# (report document as received, the unit the collector filed it under) -> Results. Set by the CLI
+# from the policy stage (secscan.policy.evaluate_host) when org.yaml has been loaded.
+Evaluator = Callable[[dict[str, Any], str | None], list[Result]]
 
 
 def now() -> datetime:
@@ -98,6 +99,17 @@ class Store:
             return
         with self._sqlite_lock, self.engine.execution_options(write=True).begin() as conn:
             yield conn
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            if conn.execute(select(t.meta.c.key).where(t.meta.c.key == key)).first():
+                conn.execute(t.meta.update().where(t.meta.c.key == key).values(value=value))
+            else:
+                conn.execute(t.meta.insert().values(key=key, value=value))
 
     # --- units ----------------------------------------------------------------------------
 
@@ -265,7 +277,7 @@ class Store:
                 raise Rejected(f"signature.key_id: {p.key_id} is not a token of this collector", 401)
             if info.revoked:
                 raise Rejected(f"signature.key_id: token {p.key_id} has been revoked", 401)
-            if not signature_ok(p, info.signing_key):
+            if not verify(p.document, info.signing_key):  # the received JSON, not a re-serialised model
                 raise Rejected("signature: does not match the document (altered after signing, or another key)", 401)
             if token_unit is not None and info.unit_id != token_unit:
                 raise Rejected(f"signature.key_id: token {p.key_id} belongs to unit {info.unit_id}, "
@@ -369,7 +381,11 @@ class Store:
             "key_id": i.key_id, "collected_at": i.parsed.model.collected_at,  # type: ignore[union-attr]
             "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
         if self.evaluator is not None:
-            self._evaluate_into(conn, [(i.parsed.id, i.host.id, i.unit, i.parsed.model) for i in items], stamp)  # type: ignore[union-attr,misc]
+            # Results are kept for each host's latest report only: they are a judgement,
+            # recomputable from the raw reports (`secscan collector evaluate`).
+            latest = [(i.parsed.id, i.host.id, i.unit, i.parsed.document) for i in items  # type: ignore[union-attr]
+                      if states[i.host.id]["last_report_id"] == i.parsed.id]  # type: ignore[union-attr]
+            self._evaluate_into(conn, latest, stamp)
 
     def _load_index(self, conn: Connection, facts: list[identity.Facts]
                     ) -> tuple[identity.Index, dict[str, dict[str, Any]], dict[str, set[str]]]:
@@ -401,43 +417,40 @@ class Store:
 
     # --- results --------------------------------------------------------------------------
 
-    def _evaluate_into(self, conn: Connection, rows: list[tuple[str, str, str | None, HostReport]],
+    def _evaluate_into(self, conn: Connection, rows: list[tuple[str, str, str | None, dict[str, Any]]],
                        stamp: datetime) -> int:
+        """Judge (report_id, host_id, unit, document) rows and replace their hosts' results."""
         assert self.evaluator is not None
-        unit_rows = {r["id"]: dict(r) for r in conn.execute(select(t.units)).mappings()}
         values = []
-        for report_id, host_id, unit_id, report in rows:
-            for res in self.evaluator(report, unit_rows.get(unit_id) if unit_id else None):
-                values.append({"report_id": report_id, "host_id": host_id, "unit_id": unit_id,
+        for report_id, host_id, unit_id, doc in rows:
+            for res in self.evaluator(doc, unit_id):
+                values.append({"report_id": report_id, "host_id": host_id, "unit_id": res.unit or unit_id,
                                "baseline": res.baseline, "control_id": res.control_id, "outcome": res.outcome.value,
                                "result": res.model_dump(mode="json"), "evaluated_at": stamp})
         if rows:
-            conn.execute(t.results.delete().where(t.results.c.report_id.in_([r[0] for r in rows])))
+            conn.execute(t.results.delete().where(t.results.c.host_id.in_(sorted({r[1] for r in rows}))))
         if values:
             conn.execute(t.results.insert(), values)
         return len(values)
 
-    def reevaluate(self, unit: str | None = None, latest_only: bool = True,
-                   progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-        """Re-judge stored reports with the current evaluator (after a policy or org.yaml change).
-        Returns (reports, results). Each chunk of reports is rewritten in one transaction."""
+    def reevaluate(self, unit: str | None = None, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Re-judge each host's latest report with the current evaluator (after org.yaml or a
+        policy changed). Returns (reports, results); each chunk is one transaction."""
         if self.evaluator is None:
             raise RuntimeError("no evaluator configured")
-        q = select(t.reports.c.report_id, t.reports.c.host_id, t.reports.c.unit_id, t.reports.c.document)
-        if latest_only:
-            q = q.join(t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id)
+        q = (select(t.reports.c.report_id, t.reports.c.host_id, t.reports.c.unit_id, t.reports.c.document)
+             .join(t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id))
         if unit:
             q = q.where(t.reports.c.unit_id == unit)
         with self.engine.connect() as conn:
-            targets = conn.execute(q.with_only_columns(t.reports.c.report_id).order_by(t.reports.c.report_id)).scalars().all()
+            targets = conn.execute(q.with_only_columns(t.reports.c.report_id)
+                                   .order_by(t.reports.c.report_id)).scalars().all()
         n_reports = n_results = 0
         for start in range(0, len(targets), 200):
             chunk = targets[start:start + 200]
             with self._write() as conn:
                 rows = conn.execute(q.where(t.reports.c.report_id.in_(chunk))).all()
-                batch = [(r.report_id, r.host_id, r.unit_id, HostReport.model_validate(json.loads(r.document)))
-                         for r in rows]
-                n_results += self._evaluate_into(conn, batch, now())
+                n_results += self._evaluate_into(conn, [(r[0], r[1], r[2], json.loads(r[3])) for r in rows], now())
             n_reports += len(rows)
             if progress:
                 progress(len(rows))

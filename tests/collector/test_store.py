@@ -190,17 +190,17 @@ def test_hosts_stale_filter(store, token, rng):
     assert summary["hosts"] == 2 and summary["stale_hosts"] == 1 and summary["reports"] == 2
 
 
-def _firewall_rule(report, unit):  # noqa: ANN001
-    """A tiny real evaluator: one control over one fact (the policy stage provides the real ones)."""
-    fw = report.hardening.firewall
-    outcome = Outcome.unknown if fw is None or fw.enabled is None else (
-        Outcome.passed if fw.enabled else Outcome.failed)
-    return [Result(report_id=str(report.report_id), host=report.host.hostname, unit=report.unit, baseline="test",
-                   control_id="FW-1", level=(unit or {}).get("level") or 1, requirement=Requirement.required,
-                   outcome=outcome, severity="high", evidence={"hardening.firewall.enabled": fw and fw.enabled})]
+def _firewall_rule(doc, unit):  # noqa: ANN001
+    """A tiny real evaluator: one control over one fact (the policy stage provides the real ones;
+    see test_policy.py)."""
+    enabled = ((doc.get("hardening") or {}).get("firewall") or {}).get("enabled")
+    outcome = Outcome.unknown if enabled is None else (Outcome.passed if enabled else Outcome.failed)
+    return [Result(report_id=doc["report_id"], host=doc["host"]["hostname"], unit=unit, baseline="test",
+                   control_id="FW-1", level=2, requirement=Requirement.required, outcome=outcome, severity="high",
+                   evidence={"hardening.firewall.enabled": enabled})]
 
 
-def test_results_at_ingest_and_reevaluation(store, token, rng):
+def test_results_of_the_latest_report_and_reevaluation(store, token, rng):
     store.evaluator = _firewall_rule
     pc = fleet(1, ["xa-a"], seed=5)[0]
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -210,16 +210,22 @@ def test_results_at_ingest_and_reevaluation(store, token, rng):
     second["report_id"] = "11111111-1111-4111-8111-111111111111"
     second["collected_at"] = (t0 + timedelta(days=1)).isoformat()
     second["hardening"]["firewall"]["enabled"] = True
-    _ingest(store, [sign(first, token), sign(second, token)])
+    _ingest(store, [sign(first, token)])
+    assert [r.outcome for r in store.latest_results("xa-a")] == [Outcome.failed]
+    _ingest(store, [sign(second, token)])
     [latest] = store.latest_results("xa-a")
-    assert latest.outcome == Outcome.passed and latest.report_id == second["report_id"] and latest.level == 2
-    assert store.counts()["results"] == 2
+    assert latest.outcome == Outcome.passed and latest.report_id == second["report_id"]
+    assert store.counts()["results"] == 1  # the older report's results were replaced
     assert store.unit_summary("xa-a")["results"]["pass"] == 1
-    store.evaluator = lambda report, unit: [r.model_copy(update={"outcome": Outcome.unknown})
-                                            for r in _firewall_rule(report, unit)]
+    late = copy.deepcopy(first)  # an older report arriving late changes nothing
+    late["report_id"] = "33333333-3333-4333-8333-333333333333"
+    _ingest(store, [sign(late, token)])
+    assert [r.report_id for r in store.latest_results()] == [second["report_id"]]
+    store.evaluator = lambda doc, unit: [r.model_copy(update={"outcome": Outcome.unknown})
+                                         for r in _firewall_rule(doc, unit)]
     assert store.reevaluate() == (1, 1)
     assert [r.outcome for r in store.latest_results()] == [Outcome.unknown]
-    assert store.reevaluate(latest_only=False) == (2, 2)
+    assert store.reevaluate(unit="xa-b") == (0, 0)
 
 
 def test_finding_history(store):
