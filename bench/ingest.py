@@ -1,6 +1,6 @@
 """Ingest speed: file import against a raw executemany, and HTTP with concurrent clients.
 
-    python bench/ingest.py [--n 10000] [--clients 50] [--http-n 10000] [--workers 1] [--no-pg]
+    python bench/ingest.py [--n 10000] [--clients 50] [--http-n 10000] [--workers 1] [--no-pg] [--org FILE]
 
 Targets (issue 5): import ≥ 2,000 reports/s and within 3x of a raw executemany of the same
 documents; HTTP with 50 concurrent clients on loopback ≥ 1,000 reports/s with p99 < 250 ms; the
@@ -32,27 +32,40 @@ from secscan.collector.importer import run_import  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
 from secscan.testing import PostgresCluster, _free_port, fleet, host_report, postgres_bindir  # noqa: E402
 
+UNIT = "xa-a"
+
 
 def make_reports(folder: Path, n: int, token: str, seed: int) -> list[Path]:
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, host in enumerate(fleet(n, ["xa-a"], seed=seed)):
+    for i, host in enumerate(fleet(n, [UNIT], seed=seed)):
         path = folder / f"{i:05d}.json"
         path.write_text(json.dumps(host_report(rng, host, token=token), ensure_ascii=False))
         paths.append(path)
     return paths
 
 
-def fresh_store(url: str) -> tuple[Store, str]:
+def fresh_store(url: str, org: str | None = None) -> tuple[Store, str]:
     store = Store(open_engine(url))
-    store.migrate()
-    store.upsert_units([{"id": "xa-a", "name": "UBND xã A"}])
-    return store, store.create_token("xa-a")[1]
+    if org:  # the same path as `secscan collector init --org`: units, levels, the stored org
+        from click.testing import CliRunner
+
+        from secscan.cli import cli
+
+        result = CliRunner().invoke(cli, ["collector", "--db", url, "init", "--org", org])
+        assert result.exit_code == 0, result.output
+    else:
+        store.migrate()
+        store.upsert_units([{"id": UNIT, "name": "UBND xã A"}])
+    return store, store.create_token(UNIT)[1]
 
 
 def bench_import(url: str, folder: Path, n: int) -> float:
+    from secscan.collector.cli import policy_evaluator
+
     store = Store(open_engine(url))
+    store.evaluator = policy_evaluator(store)  # None without org.yaml: store only
     t0 = time.perf_counter()
     summary = run_import(store, [str(folder)])
     elapsed = time.perf_counter() - t0
@@ -137,30 +150,40 @@ def bench_http(url: str, token: str, paths: list[Path], clients: int, workers: i
             except httpx.HTTPError:
                 time.sleep(0.1)
         bodies = [p.read_bytes() for p in paths]
+        import psutil
+
+        procs = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        cpu0 = sum(sum(p.cpu_times()[:2]) for p in procs)
+        own0 = sum(os.times()[:2])
         elapsed, latencies, statuses = asyncio.run(_http_run(port, token, bodies, clients))
+        server_cpu = sum(sum(p.cpu_times()[:2]) for p in procs) - cpu0
+        client_cpu = sum(os.times()[:2]) - own0
     finally:
         server.terminate()
         server.wait(20)
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "max": latencies[-1] * 1000,
-            "statuses": statuses}
+            "statuses": statuses, "server_ms": server_cpu / len(bodies) * 1000,
+            "client_ms": client_cpu / len(bodies) * 1000, "busy": (server_cpu + client_cpu) / elapsed}
 
 
 def run(label: str, url: str, tmp: Path, args: argparse.Namespace, raw: callable) -> None:
-    store, token = fresh_store(url)
+    store, token = fresh_store(url, args.org)
     store.engine.dispose()
     paths = make_reports(tmp / f"{label}-files", args.n, token, seed=1)
     rate = bench_import(url, tmp / f"{label}-files", args.n)
     raw_rate = raw(paths)
-    print(f"{label}: import {args.n} HostReports: {rate:,.0f} reports/s "
+    judged = "stored and judged against org.yaml" if args.org else "stored"
+    print(f"{label}: import {args.n} HostReports ({judged}): {rate:,.0f} reports/s "
           f"(target ≥ 2,000) | raw executemany of the same documents: {raw_rate:,.0f} docs/s "
           f"| ratio {raw_rate / rate:.1f}x (target ≤ 3x)")
     http_paths = make_reports(tmp / f"{label}-http", args.http_n, token, seed=2)
     h = bench_http(url, token, http_paths, args.clients, args.workers)
     print(f"{label}: HTTP {args.http_n} POSTs, {args.clients} clients, {args.workers} worker(s): "
           f"{h['rate']:,.0f} reports/s (target ≥ 1,000) | p50 {h['p50']:.0f} ms, p99 {h['p99']:.0f} ms "
-          f"(target < 250), max {h['max']:.0f} ms | statuses {h['statuses']}")
+          f"(target < 250), max {h['max']:.0f} ms | statuses {h['statuses']} | CPU per POST: server "
+          f"{h['server_ms']:.2f} ms, client {h['client_ms']:.2f} ms; the two used {h['busy']:.2f} CPUs")
 
 
 def main() -> None:
@@ -170,7 +193,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--org", help="org.yaml: also judge every report at ingest (e.g. examples/org.yaml; "
+                                      "reports then belong to its unit van-lang)")
     args = parser.parse_args()
+    if args.org:
+        global UNIT
+        UNIT = "van-lang"
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="secscan-bench-") as tmpdir:
         tmp = Path(tmpdir)

@@ -26,7 +26,8 @@ _WINDOWS = [
     ("Windows 7 Professional", "6.1.7601", 7601, None, "Professional"),
     ("Windows 10 Home Single Language", "10.0.19044", 19044, "21H2", "CoreSingleLanguage"),
 ]
-_AV = [("Windows Defender", "Microsoft", "securitycenter2"), ("Kaspersky Endpoint Security", "Kaspersky", "securitycenter2"),
+_AV = [("Windows Defender", "Microsoft", "securitycenter2"),
+       ("Kaspersky Endpoint Security", "Kaspersky", "securitycenter2"),
        ("BKAV Pro", "BKAV", "securitycenter2"), ("ESET Endpoint Antivirus", "ESET", "securitycenter2")]
 _ACTIVATORS = ["KMSpico", "KMSAuto", "KMS_VL_ALL", "AAct"]
 _OUIS = ["3c:52:82", "00:1a:a0", "f4:8e:38", "d8:9e:f3", "b0:83:fe", "00:0c:29"]

@@ -37,6 +37,10 @@ class SchemaError(RuntimeError):
     pass
 
 
+def _newer(version: int) -> str:
+    return f"store schema version {version} is newer than this secscan knows ({LATEST}); upgrade secscan"
+
+
 def current_version(conn: Connection) -> int:
     if not inspect(conn).has_table("secscan_meta"):
         return 0
@@ -58,7 +62,7 @@ def migrate(engine: Engine) -> list[int]:
     with engine.connect() as conn:
         version = current_version(conn)
     if version > LATEST:
-        raise SchemaError(f"store schema version {version} is newer than this secscan knows ({LATEST}); upgrade secscan")
+        raise SchemaError(_newer(version))
     for number, _what, step in STEPS:
         if number <= version:
             continue
@@ -81,4 +85,4 @@ def check(engine: Engine) -> None:
     if version < LATEST:
         raise SchemaError(f"store schema version {version} < {LATEST}: run `secscan collector migrate`")
     if version > LATEST:
-        raise SchemaError(f"store schema version {version} is newer than this secscan knows ({LATEST}); upgrade secscan")
+        raise SchemaError(_newer(version))

@@ -14,7 +14,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -510,7 +510,8 @@ class Store:
                 seen.add(k)
                 old = stored.get(k)
                 values = {"severity": f.get("severity"), "data": f.get("data"), "last_seen": at, "resolved_at": None}
-                where = and_(t.findings.c.unit_id == k[0], t.findings.c.baseline == k[1], t.findings.c.control_id == k[2])
+                where = and_(t.findings.c.unit_id == k[0], t.findings.c.baseline == k[1],
+                             t.findings.c.control_id == k[2])
                 if old is None:
                     conn.execute(t.findings.insert().values(unit_id=k[0], baseline=k[1], control_id=k[2],
                                                             status="new", first_seen=at, **values))

@@ -53,7 +53,7 @@ def _admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/secscan.db"
         return
@@ -83,7 +83,7 @@ def store(db_url: str) -> Iterator:
 
 
 @pytest.fixture
-def token(store) -> str:  # noqa: ANN001
+def token(store) -> str:
     return store.create_token("xa-a", "test")[1]
 
 

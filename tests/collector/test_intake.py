@@ -18,7 +18,7 @@ def _raw(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
-def _reason(raw: bytes, **kw) -> tuple[str, int]:  # noqa: ANN003
+def _reason(raw: bytes, **kw) -> tuple[str, int]:
     with pytest.raises(Rejected) as info:
         parse(raw, **kw)
     return info.value.reason, info.value.status

@@ -18,7 +18,7 @@ from secscan.model.signing import new_token, sign
 from secscan.testing import FakeHost, fleet, host_report, scan_report
 
 
-def _ingest(store, docs, **kw):  # noqa: ANN001, ANN003
+def _ingest(store, docs, **kw):
     return store.ingest([(parse(json.dumps(d).encode()), "test") for d in docs], **kw)
 
 
@@ -42,7 +42,7 @@ def test_duplicates_within_one_batch(store, token, rng):
     assert [o.status for o in _ingest(store, [doc, doc])] == ["accepted", "duplicate"]
 
 
-def _refused(store, doc, reason, status, **kw):  # noqa: ANN001, ANN003
+def _refused(store, doc, reason, status, **kw):
     before = store.counts()
     [out] = _ingest(store, [doc], **kw)
     assert out.status == "rejected", out
@@ -99,7 +99,7 @@ def test_bad_report_does_not_spoil_its_batch(store, token, rng):
     assert store.counts()["reports"] == 5
 
 
-def _report_for(rng, host: FakeHost, token: str, at: datetime, **changes):  # noqa: ANN001, ANN003
+def _report_for(rng, host: FakeHost, token: str, at: datetime, **changes):
     doc = _unsigned(host_report(rng, host, collected_at=at))
     h = doc["host"]
     for key, value in changes.items():
@@ -190,7 +190,7 @@ def test_hosts_stale_filter(store, token, rng):
     assert summary["hosts"] == 2 and summary["stale_hosts"] == 1 and summary["reports"] == 2
 
 
-def _firewall_rule(doc, unit):  # noqa: ANN001
+def _firewall_rule(doc, unit):
     """A tiny real evaluator: one control over one fact (the policy stage provides the real ones;
     see test_policy.py)."""
     enabled = ((doc.get("hardening") or {}).get("firewall") or {}).get("enabled")
