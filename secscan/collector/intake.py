@@ -49,11 +49,11 @@ class Parsed:
     signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
 
 
-def digest_of(document: dict[str, Any]) -> str:
-    """sha256 of the document (signature included) in canonical JSON: two copies of one report
-    that differ only in whitespace or key order have the same digest; any other change gives another."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def digest_of(raw: bytes) -> str:
+    """sha256 of the bytes received. A copy that differs only in whitespace or key order has
+    another digest but the same report_id and equal JSON: the store compares the documents then
+    (rare, so the common path pays for one hash, not a second canonical serialisation)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _field_error(exc: ValidationError) -> str:
@@ -92,7 +92,7 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
             model: HostReport | ScanReport = HostReport.model_validate(doc)
         except ValidationError as exc:
             raise Rejected(_field_error(exc)) from None
-        return Parsed("host", str(model.report_id), digest_of(doc), doc, raw.decode("utf-8"), model,
+        return Parsed("host", str(model.report_id), digest_of(raw), doc, raw.decode("utf-8"), model,
                       model.unit, model.signature.key_id if model.signature else None, model.signature is not None)
     if schema == SCAN_REPORT_SCHEMA:
         try:
@@ -103,7 +103,7 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
         if sig is not None:
             # ScanReport has no signature member in the contract; extra=forbid already refused it.
             raise Rejected("signature: not allowed on a scan report")
-        return Parsed("scan", str(model.scan_id), digest_of(doc), doc, raw.decode("utf-8"), model,
+        return Parsed("scan", str(model.scan_id), digest_of(raw), doc, raw.decode("utf-8"), model,
                       model.unit, None, False)
     if schema == WINDOWS_CAPTURE_SCHEMA:
         return _capture(raw, decoder)
@@ -126,6 +126,5 @@ def _capture(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
     doc = report.to_document()
     # The capture is the evidence; its hash identifies it, so re-importing the same capture file
     # is a duplicate even if the decoder draws a fresh report_id each time.
-    digest = hashlib.sha256(raw).hexdigest()
-    return Parsed("host", str(report.report_id), digest, doc, json.dumps(doc, ensure_ascii=False), report,
+    return Parsed("host", str(report.report_id), digest_of(raw), doc, json.dumps(doc, ensure_ascii=False), report,
                   report.unit, None, False)

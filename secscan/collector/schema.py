@@ -91,9 +91,9 @@ host_macs = Table(
     Index("ix_host_macs_mac", "mac"),
 )
 
-# The raw HostReport as received. ``digest`` is the sha256 of the canonical document including
-# its signature, so a byte-different copy of the same report is recognised as a duplicate and a
-# different report reusing a report_id is refused.
+# The raw HostReport as received. ``digest`` is the sha256 of the bytes received (of the capture
+# file for a decoded Windows capture), so the same file imported twice is a duplicate even when
+# a decoder draws a fresh report_id.
 reports = Table(
     "reports", metadata,
     Column("report_id", String(36), primary_key=True),

@@ -319,6 +319,8 @@ class Store:
                 i.outcome = Outcome("accepted", i.parsed.id, "scan")
 
     def _mark_duplicates(self, conn: Connection, items: list[_Item], table: Any, id_col: Any) -> None:
+        """Same bytes, or the same report_id with equal JSON (reformatted): duplicate. The same
+        report_id with other content: refused, the stored one is kept."""
         if not items:
             return
         ids = sorted({i.parsed.id for i in items})
@@ -328,16 +330,25 @@ class Store:
         by_digest: dict[str, str] = {}
         for row_id, digest in stored:
             by_id[row_id], by_digest[digest] = digest, row_id
+        in_batch: dict[str, dict[str, Any]] = {}
         for i in items:
             p = i.parsed
             known = by_id.get(p.id)
-            if known is not None and known != p.digest:
-                i.outcome = Outcome("rejected", p.id, p.kind, f"report_id {p.id} was already stored with "
-                                    "different content (a replayed or forged id)", 409)
-            elif known is not None or p.digest in by_digest:
+            if p.digest in by_digest or known == p.digest:
                 i.outcome = Outcome("duplicate", by_digest.get(p.digest, p.id), p.kind)
+            elif known is not None:
+                first = in_batch.get(p.id)
+                if first is None:
+                    text = conn.execute(select(table.c.document).where(id_col == p.id)).scalar_one()
+                    first = json.loads(text)
+                if first == p.document:
+                    i.outcome = Outcome("duplicate", p.id, p.kind)
+                else:
+                    i.outcome = Outcome("rejected", p.id, p.kind, f"report_id {p.id} was already stored with "
+                                        "different content (a replayed or forged id)", 409)
             else:  # later copies in this same batch see this one
                 by_id[p.id], by_digest[p.digest] = p.digest, p.id
+                in_batch[p.id] = p.document
 
     def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
         facts = [identity.facts_of(i.parsed.model, i.unit) for i in items]  # type: ignore[arg-type]

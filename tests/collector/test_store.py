@@ -39,7 +39,13 @@ def test_accepts_then_dedupes(store, token, rng):
 
 def test_duplicates_within_one_batch(store, token, rng):
     doc = host_report(rng, fleet(1, ["xa-a"])[0], token=token)
-    assert [o.status for o in _ingest(store, [doc, doc])] == ["accepted", "duplicate"]
+    reformatted = (parse(json.dumps(doc, indent=4, sort_keys=True).encode()), "copy")
+    forged = _unsigned(copy.deepcopy(doc))
+    forged["host"]["hostname"] = "FORGED"
+    outcomes = store.ingest([(parse(json.dumps(doc).encode()), "a"), reformatted,
+                             (parse(json.dumps(sign(forged, token)).encode()), "b")])
+    assert [o.status for o in outcomes] == ["accepted", "duplicate", "rejected"]
+    assert "already stored with different content" in outcomes[2].reason
 
 
 def _refused(store, doc, reason, status, **kw):
