@@ -77,62 +77,53 @@ class Index:
             ids.append(row.id)
 
 
-@dataclass
-class Decision:
-    host: HostRow
-    clone_flagged: list[str] = field(default_factory=list)  # existing hosts newly flagged as clones
-    adopted_machine_id: bool = False  # an old host (no machine id yet) took this one
-
-
-def resolve(index: Index, facts: Facts) -> Decision:
+def resolve(index: Index, facts: Facts) -> HostRow:
     """Pick or create the host for ``facts`` and update ``index`` so that later reports of the
-    same batch see the outcome."""
-    decision = _pick(index, facts)
-    host = decision.host
+    same batch see the outcome (clone flags and adopted machine ids are set on the rows)."""
+    host = _pick(index, facts)
     new_macs = facts.macs - host.macs
     host.macs |= facts.macs
     for mac in new_macs:
         index.by_mac.setdefault(mac, set()).add(host.id)
     index.add(host)
-    return decision
+    return host
 
 
-def _pick(index: Index, facts: Facts) -> Decision:
+def _pick(index: Index, facts: Facts) -> HostRow:
     rows = index.rows
     if facts.machine_id:
         same_mid = [rows[i] for i in index.by_mid.get(facts.machine_id, [])]
         if same_mid:
             for row in same_mid:
                 if row.macs & facts.macs:
-                    return Decision(row)
+                    return row
             for row in same_mid:
                 if row.hostname_key == facts.hostname_key:
-                    return Decision(row)
+                    return row
             for row in same_mid:
                 if not facts.macs or not row.macs:
-                    return Decision(row)  # nothing to tell them apart: the same PC, renamed
+                    return row  # nothing to tell them apart: the same PC, renamed
             original = next((r for r in same_mid if r.clone_of is None), same_mid[0])
-            flagged = [r.id for r in same_mid if not r.clone_suspect]
             for row in same_mid:
                 row.clone_suspect = True
-            return Decision(_new(index, facts, identity_key=None, clone_of=original.id), clone_flagged=flagged)
+            return _new(index, facts, identity_key=None, clone_of=original.id)
         # A host known before it reported a machine id (e.g. an older agent): match by MAC.
         for mac in sorted(facts.macs):
             for host_id in sorted(index.by_mac.get(mac, ())):
                 row = rows[host_id]
                 if row.machine_id is None:
                     row.machine_id = row.identity_key = facts.machine_id
-                    return Decision(row, adopted_machine_id=True)
-        return Decision(_new(index, facts, identity_key=facts.machine_id))
+                    return row
+        return _new(index, facts, identity_key=facts.machine_id)
     for mac in sorted(facts.macs):
         ids = sorted(index.by_mac.get(mac, ()))
         if ids:
-            return Decision(rows[ids[0]])
+            return rows[ids[0]]
     for host_id in index.by_name.get((facts.unit, facts.hostname_key), []):
         row = rows[host_id]
         if not (row.macs and facts.macs):
-            return Decision(row)
-    return Decision(_new(index, facts, identity_key=None))
+            return row
+    return _new(index, facts, identity_key=None)
 
 
 def _new(index: Index, facts: Facts, *, identity_key: str | None, clone_of: str | None = None) -> HostRow:

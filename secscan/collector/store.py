@@ -356,7 +356,7 @@ class Store:
         flags_before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
         touched: set[str] = set()
         for item, f in zip(items, facts, strict=True):
-            host = identity.resolve(index, f).host
+            host = identity.resolve(index, f)
             item.host = host
             touched.add(host.id)
             report: HostReport = item.parsed.model  # type: ignore[assignment]
