@@ -81,6 +81,7 @@ def resolve(index: Index, facts: Facts) -> HostRow:
     """Pick or create the host for ``facts`` and update ``index`` so that later reports of the
     same batch see the outcome (clone flags and adopted machine ids are set on the rows)."""
     host = _pick(index, facts)
+    host.hostname_key = facts.hostname_key  # a rename then a new NIC in one batch is still this PC
     new_macs = facts.macs - host.macs
     host.macs |= facts.macs
     for mac in new_macs:
