@@ -31,20 +31,23 @@ from secscan.model.signing import token_hash
 
 
 class GroupCommit:
-    """One writer thread that stores whatever pushes have arrived meanwhile in one transaction
-    (up to ``max_batch``) and answers each request only after its commit. Under load a commit
-    serves many requests instead of one; alone, a request waits for no one. Each report is
-    still judged on its own (Store.ingest returns one outcome per report)."""
+    """One writer thread that parses and stores whatever pushes have arrived meanwhile, in one
+    transaction (up to ``max_batch``), and answers each request only after its commit. While
+    it works on one batch the next one queues up, so under load a commit serves many requests;
+    alone, a request waits for no one. All the CPU work happens in this one thread, so request
+    threads do not fight it for the GIL. Each report is still judged on its own."""
 
-    def __init__(self, store: Store, max_batch: int = 200) -> None:
+    def __init__(self, store: Store, max_bytes: int, decoder: CaptureDecoder | None, max_batch: int = 200) -> None:
         self.store = store
+        self.max_bytes = max_bytes
+        self.decoder = decoder
         self.max_batch = max_batch
-        self.queue: queue.Queue[tuple[Parsed, TokenInfo, Future[Outcome]]] = queue.Queue()
+        self.queue: queue.Queue[tuple[bytes, TokenInfo, Future[Outcome]]] = queue.Queue()
         threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
 
-    def submit(self, parsed: Parsed, token: TokenInfo) -> Future[Outcome]:
+    def submit(self, body: bytes, token: TokenInfo) -> Future[Outcome]:
         future: Future[Outcome] = Future()
-        self.queue.put((parsed, token, future))
+        self.queue.put((body, token, future))
         return future
 
     def _run(self) -> None:
@@ -55,13 +58,22 @@ class GroupCommit:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
+            parsed: list[tuple[Parsed, TokenInfo, Future[Outcome]]] = []
+            for body, token, future in batch:
+                try:
+                    parsed.append((parse(body, max_bytes=self.max_bytes, decoder=self.decoder), token, future))
+                except Rejected as exc:
+                    future.set_result(Outcome("rejected", reason=exc.reason, http_status=exc.status))
+            if not parsed:
+                continue
             try:
-                outcomes = self.store.ingest([(p, "http") for p, _, _ in batch], bearers=[b for _, b, _ in batch])
+                outcomes = self.store.ingest([(p, "http") for p, _, _ in parsed], bearers=[b for _, b, _ in parsed])
             except Exception as exc:  # the store is down or locked: every waiting request gets a 503
-                for _, _, future in batch:
+                for _, _, future in parsed:
                     future.set_exception(exc)
                 continue
-            for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            for (p, _, future), outcome in zip(parsed, outcomes, strict=True):
+                outcome.kind = outcome.kind or p.kind
                 future.set_result(outcome)
 
 
@@ -128,7 +140,7 @@ REPORT_BODY = {
 def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastAPI:
     app = FastAPI(title="secscan collector", version=__version__,
                   description="Accepts signed HostReports and ScanReports from the units' agents.")
-    writer = GroupCommit(store)
+    writer = GroupCommit(store, max_bytes, decoder)
 
     known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
 
@@ -179,19 +191,14 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             if size > max_bytes:
                 return _problem(413, f"body is over the limit of {max_bytes} bytes")
             chunks.append(chunk)
-        body = b"".join(chunks)
         try:
-            parsed = await run_in_threadpool(parse, body, max_bytes=max_bytes, decoder=decoder)
-        except Rejected as exc:
-            return _problem(exc.status, exc.reason)
-        try:
-            outcome = await asyncio.wrap_future(writer.submit(parsed, token))
+            outcome = await asyncio.wrap_future(writer.submit(b"".join(chunks), token))
         except Exception as exc:
             # 503: the agent keeps the report spooled and retries later
             return _problem(503, f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}")
         if outcome.status == "rejected":
             return _problem(outcome.http_status, outcome.reason or "rejected")
-        return IngestAnswer(status=outcome.status, id=outcome.id or parsed.id, kind=parsed.kind)
+        return IngestAnswer(status=outcome.status, id=outcome.id or "", kind=outcome.kind or "host")
 
     def visible(token: TokenInfo) -> set[str]:
         units = store.units()
