@@ -21,7 +21,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -108,20 +107,20 @@ reports = Table(
     Index("ix_reports_host_collected", "host_id", "collected_at"),
 )
 
-# Evaluated results (policy × host report). Rewritten for a report when it is re-evaluated.
+# Evaluated results: one row per judged report (each host's latest), holding the list of
+# Results as JSON plus the outcome counts. One row, not one per control: a report is judged on
+# ~30 controls and read back whole, so a row per control cost 30 inserts for nothing.
 results = Table(
     "results", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("report_id", String(36), ForeignKey("reports.report_id"), nullable=False),
-    Column("host_id", String(32), ForeignKey("hosts.id"), nullable=False),
-    Column("unit_id", String(64), nullable=True),
-    Column("baseline", String(128), nullable=False),
-    Column("control_id", String(128), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("result", JSON, nullable=False),  # the whole Result, as the model dumps it
+    Column("report_id", String(36), ForeignKey("reports.report_id"), primary_key=True),
+    Column("host_id", String(32), ForeignKey("hosts.id"), nullable=False, index=True),
+    Column("unit_id", String(64), nullable=True, index=True),
+    Column("passed", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("unknown", Integer, nullable=False),
+    Column("not_applicable", Integer, nullable=False),
+    Column("results", Text, nullable=False),  # JSON list of Result documents (secscan/model/result.py)
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("report_id", "baseline", "control_id", name="uq_results_report_control"),
-    Index("ix_results_unit_control", "unit_id", "control_id"),
 )
 
 scans = Table(

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,9 +27,12 @@ from secscan.collector import identity, migrations
 from secscan.collector import schema as t
 from secscan.collector.intake import Parsed, Rejected
 from secscan.model.host import HostReport
+from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
 from secscan.model.signing import new_token, parse_token, signing_key, token_hash, verify
+
+_RESULTS = TypeAdapter(list[Result])
 
 # (report document as received, the unit the collector filed it under) -> Results. Set by the CLI
 # from the policy stage (secscan.policy.evaluate_host) when org.yaml has been loaded.
@@ -153,9 +158,10 @@ class Store:
             reports = conn.execute(select(func.count(), func.max(t.reports.c.collected_at))
                                    .where(t.reports.c.unit_id == unit_id)).one()
             scans = conn.execute(select(func.count()).select_from(t.scans).where(t.scans.c.unit_id == unit_id)).scalar()
-            outcomes = dict(conn.execute(self._latest_results_query(unit_id)
-                                         .with_only_columns(t.results.c.outcome, func.count())
-                                         .group_by(t.results.c.outcome)).all())
+            r = t.results
+            counts = conn.execute(self._latest_results_query(unit_id).with_only_columns(
+                func.coalesce(func.sum(r.c.passed), 0), func.coalesce(func.sum(r.c.failed), 0),
+                func.coalesce(func.sum(r.c.unknown), 0), func.coalesce(func.sum(r.c.not_applicable), 0))).one()
         last = _utc(reports[1])
         return {
             "unit": {k: unit[k] for k in ("id", "parent_id", "name", "kind", "level")},
@@ -165,7 +171,7 @@ class Store:
             "reports": reports[0],
             "last_report_at": last.isoformat() if last else None,
             "scans": scans,
-            "results": {k: outcomes.get(k, 0) for k in ("pass", "fail", "unknown", "not_applicable")},
+            "results": dict(zip(("pass", "fail", "unknown", "not_applicable"), map(int, counts), strict=True)),
         }
 
     # --- tokens ---------------------------------------------------------------------------
@@ -432,17 +438,20 @@ class Store:
                        stamp: datetime) -> int:
         """Judge (report_id, host_id, unit, document) rows and replace their hosts' results."""
         assert self.evaluator is not None
-        values = []
+        values, n = [], 0
         for report_id, host_id, unit_id, doc in rows:
-            for res in self.evaluator(doc, unit_id):
-                values.append({"report_id": report_id, "host_id": host_id, "unit_id": res.unit or unit_id,
-                               "baseline": res.baseline, "control_id": res.control_id, "outcome": res.outcome.value,
-                               "result": res.model_dump(mode="json"), "evaluated_at": stamp})
+            judged = self.evaluator(doc, unit_id)
+            n += len(judged)
+            tally = Counter(r.outcome for r in judged)
+            values.append({"report_id": report_id, "host_id": host_id, "unit_id": unit_id,
+                           "passed": tally[Judged.passed], "failed": tally[Judged.failed],
+                           "unknown": tally[Judged.unknown], "not_applicable": tally[Judged.not_applicable],
+                           "results": _RESULTS.dump_json(judged).decode(), "evaluated_at": stamp})
         if rows:
             conn.execute(t.results.delete().where(t.results.c.host_id.in_(sorted({r[1] for r in rows}))))
         if values:
             conn.execute(t.results.insert(), values)
-        return len(values)
+        return n
 
     def reevaluate(self, unit: str | None = None, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
         """Re-judge each host's latest report with the current evaluator (after org.yaml or a
@@ -468,7 +477,7 @@ class Store:
         return n_reports, n_results
 
     def _latest_results_query(self, unit: str | None) -> Any:
-        q = (select(t.results.c.result).select_from(t.results)
+        q = (select(t.results.c.results).select_from(t.results)
              .join(t.hosts, and_(t.hosts.c.id == t.results.c.host_id,
                                  t.hosts.c.last_report_id == t.results.c.report_id)))
         if unit:
@@ -478,9 +487,11 @@ class Store:
     def latest_results(self, unit: str | None = None) -> list[Result]:
         """The Results of each host's most recent report (for the report stage)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(self._latest_results_query(unit)
-                                .order_by(t.results.c.unit_id, t.results.c.control_id, t.results.c.host_id))
-            return [Result.model_validate(r[0]) for r in rows]
+            texts = conn.execute(self._latest_results_query(unit).order_by(t.results.c.unit_id,
+                                                                          t.results.c.host_id)).scalars().all()
+        out = [res for text in texts for res in _RESULTS.validate_json(text)]
+        out.sort(key=lambda r: (r.unit or "", r.control_id, r.host))
+        return out
 
     # --- findings history (written by the report stage) -----------------------------------
 
