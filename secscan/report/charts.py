@@ -22,19 +22,20 @@ def _style(colours: tuple[str, ...]):
         foreground_strong="#000000",
         foreground_subtle="#555555",
         colors=colours,
-        title_font_size=16,
-        label_font_size=13,
-        major_label_font_size=13,
-        value_font_size=13,
-        value_label_font_size=13,
-        legend_font_size=13,
+        title_font_size=20,
+        label_font_size=15,
+        major_label_font_size=15,
+        value_font_size=16,
+        value_label_font_size=16,
+        legend_font_size=15,
         tooltip_font_size=12,
     )
 
 
 def _common() -> dict:
     # js=[]: pygal otherwise links a script from the internet; the PDF must fetch nothing.
-    return {"js": [], "disable_xml_declaration": True, "show_legend": False, "print_values": True, "width": 800}
+    return {"js": [], "disable_xml_declaration": True, "show_legend": False, "print_values": True, "width": 640,
+            "truncate_label": -1, "margin": 4}
 
 
 def _data_uri(svg: bytes | str) -> str:
@@ -54,7 +55,7 @@ def indicator_chart(summary: Summary, t: dict) -> str:
         ("office_licensed", o.office_licensed.pct),
     ]
     chart = pygal.Bar(
-        title=t["chart_indicators"], style=_style(("#1f4e79",)), height=360, range=(0, 100), **_common()
+        title=t["chart_indicators"], style=_style(("#1f4e79",)), height=300, range=(0, 100), **_common()
     )
     chart.x_labels = [t["chart_short"][k] for k, _ in rows]
     chart.add("%", [v for _, v in rows])
@@ -69,7 +70,7 @@ def band_chart(summary: Summary, t: dict) -> str:
         counts[row.band] += 1
     bands = [b for b in _BAND_COLOURS if counts[b]] or ["none"]
     chart = pygal.Bar(
-        title=t["chart_bands"], style=_style(tuple(_BAND_COLOURS[b] for b in bands)), height=320, **_common()
+        title=t["chart_bands"], style=_style(tuple(_BAND_COLOURS[b] for b in bands)), height=260, **_common()
     )
     chart.x_labels = [t["bands"][b] for b in bands]
     # one series per band so each bar takes its band's colour

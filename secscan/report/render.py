@@ -22,8 +22,8 @@ _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u
                         r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 REPLACEMENT = "\ufffd"
 TOP_CONTROLS = 10  # rows of the "main findings" table
-ANNEX_MAX = 60  # findings in the PDF annex; the HTML, CSV and feed carry all of them
-ANNEX_HOSTS = 8  # hosts listed per finding in the PDF annex
+ANNEX_MAX = 12  # high/critical findings in the PDF annex; the HTML, CSV and feed carry all of them
+ANNEX_HOSTS = 6  # hosts listed per finding in the PDF annex
 
 
 def clean(value: Any, limit: int | None = None) -> str:
@@ -163,7 +163,7 @@ def context(summary: Summary, config: ReportConfig, lang: str) -> dict[str, Any]
         "indicators": indicators,
         "controls": top_controls(summary.active_findings),
         "top_n": TOP_CONTROLS,
-        "annex": [f for f in summary.active_findings if SEVERITY_RANK[f.severity] >= 2][:ANNEX_MAX],
+        "annex": [f for f in summary.active_findings if SEVERITY_RANK[f.severity] >= 3][:ANNEX_MAX],
         "annex_total": len(summary.active_findings),
         "annex_hosts": ANNEX_HOSTS,
         "changes": changes,
