@@ -44,10 +44,18 @@ def run_probes(probes: list[Probe], workers: int = 8) -> tuple[Facts, list[Probe
     facts: Facts = {}
     records: list[ProbeRecord] = []
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
-    started = {p.name: time.perf_counter() for p in probes}
-    futures = [(p, pool.submit(p.collect)) for p in probes]
+    start = time.perf_counter()
+    finished: dict[str, float] = {}
+
+    def timed(probe: Probe) -> Facts:
+        try:
+            return probe.collect()
+        finally:
+            finished[probe.name] = time.perf_counter()
+
+    futures = [(p, pool.submit(timed, p)) for p in probes]
     for probe, future in futures:
-        remaining = probe.timeout - (time.perf_counter() - started[probe.name])
+        remaining = probe.timeout - (time.perf_counter() - start)
         status, error, value = ProbeStatus.ok, None, None
         try:
             value = future.result(timeout=max(remaining, 0.01))
@@ -57,7 +65,7 @@ def run_probes(probes: list[Probe], workers: int = 8) -> tuple[Facts, list[Probe
             status, error = ProbeStatus(exc.status), _reason(exc)
         except Exception as exc:  # a probe bug or garbage input must not sink the report
             status, error = ProbeStatus.error, _reason(exc)
-        elapsed = (time.perf_counter() - started[probe.name]) * 1000
+        elapsed = (finished.get(probe.name, time.perf_counter()) - start) * 1000
         if value is not None:
             unknown = set(value) - set(probe.sections)
             if unknown:
@@ -74,7 +82,8 @@ def run_probes(probes: list[Probe], workers: int = 8) -> tuple[Facts, list[Probe
 
 def _nest(facts: Facts) -> dict[str, Any]:
     doc: dict[str, Any] = {}
-    for path, value in facts.items():
+    # Shallow paths first, so a probe filling "a.b.c" adds to the dict another probe put at "a.b".
+    for path, value in sorted(facts.items(), key=lambda kv: kv[0].count(".")):
         node = doc
         *parents, leaf = path.split(".")
         for part in parents:

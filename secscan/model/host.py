@@ -249,7 +249,7 @@ class LocalAdmins(Contract):
 
 class PasswordPolicy(Contract):
     min_length: int | None = None
-    max_age_days: int | None = None  # 0 / None: never expires
+    max_age_days: int | None = None  # 0: never expires (None: unknown)
     min_age_days: int | None = None
     complexity: bool | None = None
     history: int | None = None

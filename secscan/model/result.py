@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -35,3 +35,77 @@ class Result(Contract):
     severity: ShortText
     evidence: dict[str, Any] = Field(default_factory=dict)  # the facts the expression read
     reason: Text | None = None  # why unknown / not applicable
+
+
+# --- summaries: per unit and for the whole organisation --------------------------------------
+
+
+class Counts(Contract):
+    passed: int = 0
+    failed: int = 0
+    unknown: int = 0
+    not_applicable: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.passed + self.failed
+
+    def score(self) -> float | None:
+        """passed / (passed + failed); None when nothing was judged. Unknown is never in it."""
+        return self.passed / self.judged if self.judged else None
+
+
+class ControlRate(Contract):
+    """One control over one unit's hosts."""
+
+    control_id: ShortText
+    requirement: Requirement  # at the unit's level
+    severity: ShortText
+    counts: Counts
+    rate: float | None = None  # passed / (passed + failed)
+    failing_hosts: list[ShortText] = Field(default_factory=list)  # hostnames, for the IT officer
+    unknown_hosts: list[ShortText] = Field(default_factory=list)
+
+
+class IndicatorValue(Contract):
+    """A headline share: ``count`` of ``judged`` hosts (pass + fail of the control); ``unknown``
+    hosts could not be judged and are outside the share."""
+
+    indicator_id: ShortText
+    control_id: ShortText
+    counts: Literal["pass", "fail"]
+    count: int
+    judged: int
+    unknown: int
+    share: float | None = None
+
+
+class UnitSummary(Contract):
+    unit: ShortText | None  # None: the whole organisation / hosts of no known unit
+    name: ShortText
+    parent: ShortText | None = None
+    level: int | None = Field(default=None, ge=1, le=5)
+    level_basis: Text | None = None
+    hosts: int = 0
+    required: Counts = Field(default_factory=Counts)  # host × required control
+    recommended: Counts = Field(default_factory=Counts)  # reported apart, never in the score
+    score: float | None = None  # required.passed / (required.passed + required.failed)
+    hosts_compliant: int = 0  # hosts with every required control passed (no fail, no unknown)
+    controls: list[ControlRate] = Field(default_factory=list)
+    indicators: list[IndicatorValue] = Field(default_factory=list)
+
+
+class UnplacedHost(Contract):
+    report_id: ShortText
+    host: ShortText
+    reason: Text
+
+
+class OrgSummary(Contract):
+    organisation: ShortText
+    baseline: ShortText
+    baseline_version: ShortText
+    generated_at: ShortText  # ISO 8601
+    units: list[UnitSummary] = Field(default_factory=list)
+    total: UnitSummary  # every judged host of the organisation
+    unplaced: list[UnplacedHost] = Field(default_factory=list)  # no unit, or a unit with no level
