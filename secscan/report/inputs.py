@@ -36,7 +36,7 @@ class Bilingual(Contract):
 class UnitInfo(Contract):
     id: ShortText
     name: ShortText
-    kind: Literal["district", "department", "commune", "town", "ward", "other"] = "other"
+    kind: ShortText = "other"  # free text, as in org.yaml: district, department, commune, ward, town
     level: int | None = Field(default=None, ge=1, le=5)  # required security level (decision)
     networks: list[ShortText] = Field(default_factory=list)
 

@@ -97,7 +97,8 @@ def top_controls(findings: list[Finding]) -> list[ControlRow]:
     return sorted(rows.values(), key=lambda r: (-SEVERITY_RANK[r.severity], -r.hosts, -r.unknown, r.title))
 
 
-def context(summary: Summary, config: ReportConfig, lang: str) -> dict[str, Any]:
+def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[str, Any]:
+    """``config`` (report.yaml) is needed for the PDF's header and ending only."""
     t = texts(lang)
     org = summary.org
     lic = summary.licences
@@ -145,7 +146,9 @@ def context(summary: Summary, config: ReportConfig, lang: str) -> dict[str, Any]
          "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + num(c.delta, 1 if c.delta % 1 else 0)}
         for c in summary.changes
     ]
-    number = config.number or "\u00a0" * 6
+    number = (config.number if config else None) or "\u00a0" * 6
+    abbreviation = config.issuing_body.abbreviation if config else ""
+    place = config.issuing_body.place if config else ""
     single_unit = len(inp.units) == 1
     return {
         "t": t,
@@ -154,8 +157,8 @@ def context(summary: Summary, config: ReportConfig, lang: str) -> dict[str, Any]
         "s": summary,
         "num": num,
         "pct": pct,
-        "number_line": f"{t['number_label']} {number}/BC-{config.issuing_body.abbreviation}",
-        "date_line": t["date_line"].format(place=config.issuing_body.place, day=when.day, month=when.month, year=when.year),
+        "number_line": f"{t['number_label']} {number}/BC-{abbreviation}",
+        "date_line": t["date_line"].format(place=place, day=when.day, month=when.month, year=when.year),
         "summary_line": t["summary_line"].format(period=period),
         "scope_line": t["unit_scope"].format(name=clean(inp.units[0].name, 200)) if single_unit else None,
         "intro": t["intro"].format(**figures),

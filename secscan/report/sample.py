@@ -30,33 +30,33 @@ _CT14 = Reference(title="Chỉ thị 14/CT-TTg (2018)", verified=False)
 _ND85 = Reference(title="Nghị định 85/2016/NĐ-CP, Điều 20", verified=True)
 
 CONTROLS = [
-    ControlInfo(id="av.present", severity=Severity.high, references=[_TT12, _CT14],
+    ControlInfo(id="av_present", severity=Severity.high, references=[_TT12, _CT14],
                 title=Bilingual(vi="Máy tính không có phần mềm phòng chống mã độc đang hoạt động",
                                 en="No active anti-malware"),
                 remediation=Bilingual(vi="Cài đặt và bật phần mềm phòng chống mã độc (Microsoft Defender hoặc sản phẩm có bản quyền).",
                                       en="Install and enable anti-malware (Microsoft Defender or a licensed product).")),
-    ControlInfo(id="av.current", severity=Severity.medium, references=[_TT12],
+    ControlInfo(id="av_current", severity=Severity.medium, references=[_TT12],
                 title=Bilingual(vi="Cơ sở dữ liệu mã độc không được cập nhật (quá 3 ngày)",
                                 en="Anti-malware signatures older than 3 days"),
                 remediation=Bilingual(vi="Bật tự động cập nhật cơ sở dữ liệu mã độc.", en="Turn on automatic signature updates.")),
-    ControlInfo(id="os.supported", severity=Severity.high, references=[_ND85],
+    ControlInfo(id="os_supported", severity=Severity.high, references=[_ND85],
                 title=Bilingual(vi="Hệ điều hành đã hết hỗ trợ, không còn bản vá bảo mật",
                                 en="Operating system out of support"),
                 remediation=Bilingual(vi="Nâng cấp lên phiên bản hệ điều hành còn được hỗ trợ.", en="Upgrade to a supported OS.")),
-    ControlInfo(id="os.patched", severity=Severity.high, references=[_TT12],
+    ControlInfo(id="os_patched", severity=Severity.high, references=[_TT12],
                 title=Bilingual(vi="Chưa cập nhật bản vá hệ điều hành trong 45 ngày", en="No OS patch in 45 days"),
                 remediation=Bilingual(vi="Bật Windows Update và cài các bản vá còn thiếu.", en="Enable Windows Update and install missing patches.")),
-    ControlInfo(id="fw.enabled", severity=Severity.medium, references=[_TT12],
+    ControlInfo(id="fw_enabled", severity=Severity.medium, references=[_TT12],
                 title=Bilingual(vi="Tường lửa của hệ điều hành chưa bật", en="Host firewall off"),
                 remediation=Bilingual(vi="Bật tường lửa Windows cho mọi cấu hình mạng.", en="Turn on Windows Firewall for all profiles.")),
-    ControlInfo(id="lic.windows", severity=Severity.medium, references=[],
+    ControlInfo(id="lic_windows", severity=Severity.medium, references=[],
                 title=Bilingual(vi="Windows không có bản quyền hợp lệ", en="Windows not genuinely licensed"),
                 remediation=Bilingual(vi="Trang bị bản quyền Windows.", en="Buy a Windows licence.")),
-    ControlInfo(id="lic.office", severity=Severity.low, references=[],
+    ControlInfo(id="lic_office", severity=Severity.low, references=[],
                 title=Bilingual(vi="Microsoft Office không có bản quyền hợp lệ", en="Office not genuinely licensed"),
                 remediation=Bilingual(vi="Trang bị bản quyền Office hoặc dùng phần mềm nguồn mở thay thế.",
                                       en="Buy an Office licence or use an open-source alternative.")),
-    ControlInfo(id="lic.activator", severity=Severity.high, heuristic=True, references=[],
+    ControlInfo(id="lic_activator", severity=Severity.high, heuristic=True, references=[],
                 title=Bilingual(vi="Phát hiện công cụ bẻ khóa bản quyền (KMSpico, KMSAuto…)", en="Licence crack (activator) found"),
                 remediation=Bilingual(vi="Gỡ bỏ công cụ bẻ khóa, quét mã độc toàn bộ máy.", en="Remove the activator and run a full malware scan.")),
 ]
@@ -108,31 +108,31 @@ def _judge(report: HostReport) -> dict[str, tuple[Outcome, dict[str, Any], str |
     lic = report.licences
     out: dict[str, tuple[Outcome, dict[str, Any], str | None]] = {}
     if products is None:
-        out["av.present"] = (Outcome.unknown, {}, "antivirus.products: denied")
-        out["av.current"] = (Outcome.unknown, {}, "antivirus.products: denied")
+        out["av_present"] = (Outcome.unknown, {}, "antivirus.products: denied")
+        out["av_current"] = (Outcome.unknown, {}, "antivirus.products: denied")
     else:
         on = [p for p in products if p.enabled]
-        out["av.present"] = (Outcome.passed if on else Outcome.failed, {"products": [p.name for p in on]}, None)
+        out["av_present"] = (Outcome.passed if on else Outcome.failed, {"products": [p.name for p in on]}, None)
         if on:
             ok = any(p.up_to_date for p in on)
-            out["av.current"] = (Outcome.passed if ok else Outcome.failed, {"up_to_date": ok}, None)
+            out["av_current"] = (Outcome.passed if ok else Outcome.failed, {"up_to_date": ok}, None)
         else:
-            out["av.current"] = (Outcome.not_applicable, {}, "no anti-malware")
+            out["av_current"] = (Outcome.not_applicable, {}, "no anti-malware")
     eol = report.hardening.os_end_of_life
-    out["os.supported"] = (Outcome.passed if eol and eol.supported else Outcome.failed, {"os": report.host.os.name}, None)
+    out["os_supported"] = (Outcome.passed if eol and eol.supported else Outcome.failed, {"os": report.host.os.name}, None)
     days = report.hardening.patches.days_since_last_patch if report.hardening.patches else None
-    out["os.patched"] = (Outcome.passed if days is not None and days <= 45 else Outcome.failed, {"days_since_last_patch": days}, None)
+    out["os_patched"] = (Outcome.passed if days is not None and days <= 45 else Outcome.failed, {"days_since_last_patch": days}, None)
     fw = report.hardening.firewall
-    out["fw.enabled"] = (Outcome.passed if fw and fw.enabled else Outcome.failed, {"enabled": fw.enabled if fw else None}, None)
+    out["fw_enabled"] = (Outcome.passed if fw and fw.enabled else Outcome.failed, {"enabled": fw.enabled if fw else None}, None)
     cls = lic.os.classification.value if lic.os else "unknown"
-    out["lic.windows"] = (Outcome.passed if cls == "genuine" else Outcome.failed, {"classification": cls}, None)
+    out["lic_windows"] = (Outcome.passed if cls == "genuine" else Outcome.failed, {"classification": cls}, None)
     if lic.office:
         bad = [o.classification.value for o in lic.office if o.classification.value != "genuine"]
-        out["lic.office"] = (Outcome.failed if bad else Outcome.passed, {"classification": bad or ["genuine"]}, None)
+        out["lic_office"] = (Outcome.failed if bad else Outcome.passed, {"classification": bad or ["genuine"]}, None)
     else:
-        out["lic.office"] = (Outcome.not_applicable, {}, "Office not installed")
+        out["lic_office"] = (Outcome.not_applicable, {}, "Office not installed")
     tools = [a.tool for a in lic.activators or []]
-    out["lic.activator"] = (Outcome.failed if tools else Outcome.passed, {"tools": tools}, None)
+    out["lic_activator"] = (Outcome.failed if tools else Outcome.passed, {"tools": tools}, None)
     return out
 
 

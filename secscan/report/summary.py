@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.host import HostReport, LicenceClass
 from secscan.model.result import Outcome, Requirement
-from secscan.report.config import ReportConfig
+from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
 from secscan.report.findings import build_findings
 from secscan.report.inputs import ReportInput, Snapshot, UnitInfo
@@ -80,8 +80,9 @@ class Indicators:
 
     @property
     def score(self) -> float | None:
-        """Share of required checks passed; unknown counts against, never as pass."""
-        judged = self.passed + self.failed + self.unknown
+        """Share of judged required checks that passed: passed / (passed + failed), the policy
+        stage's definition (OrgSummary.score). Unknown is never a pass; it is reported beside it."""
+        judged = self.passed + self.failed
         return round(100.0 * self.passed / judged, 1) if judged else None
 
     def merge(self, other: Indicators) -> None:
@@ -226,7 +227,9 @@ def _host_indicators(report: HostReport, ind: Indicators) -> None:
     ind.unsupported_os.add(None if eol is None or eol.supported is None else not eol.supported)
 
 
-def summarise(inp: ReportInput, config: ReportConfig, lang: str = "vi") -> Summary:
+def summarise(inp: ReportInput, prices: Prices | None = None, lang: str = "vi") -> Summary:
+    """``prices`` (report.yaml) turn licence counts into a cost; without them the cost is 0."""
+    prices = prices or Prices(windows=0, office=0)
     units = {u.id: u for u in inp.units}
     per_unit: dict[str, Indicators] = defaultdict(Indicators)
     for report in inp.hosts:
@@ -271,9 +274,9 @@ def summarise(inp: ReportInput, config: ReportConfig, lang: str = "vi") -> Summa
         office=org.office_licensed.no,
         windows_unknown=org.windows_licensed.unknown,
         office_unknown=org.office_licensed.unknown,
-        windows_price=config.prices.windows,
-        office_price=config.prices.office,
-        currency=config.prices.currency,
+        windows_price=prices.windows,
+        office_price=prices.office,
+        currency=prices.currency,
     )
     now = org.flat()
     changes = [Change(k, prev.indicators.get(k), v) for k, v in now.items()] if prev else []
