@@ -34,8 +34,15 @@ def _style(colours: tuple[str, ...]):
 
 def _common() -> dict:
     # js=[]: pygal otherwise links a script from the internet; the PDF must fetch nothing.
-    return {"js": [], "disable_xml_declaration": True, "show_legend": False, "print_values": True, "width": 640,
-            "truncate_label": -1, "margin": 4}
+    return {
+        "js": [],
+        "disable_xml_declaration": True,
+        "show_legend": False,
+        "print_values": True,
+        "width": 640,
+        "truncate_label": -1,
+        "margin": 4,
+    }
 
 
 def _data_uri(svg: bytes | str) -> str:
@@ -54,9 +61,7 @@ def indicator_chart(summary: Summary, t: dict) -> str:
         ("windows_licensed", o.windows_licensed.pct),
         ("office_licensed", o.office_licensed.pct),
     ]
-    chart = pygal.Bar(
-        title=t["chart_indicators"], style=_style(("#1f4e79",)), height=300, range=(0, 100), **_common()
-    )
+    chart = pygal.Bar(title=t["chart_indicators"], style=_style(("#1f4e79",)), height=300, range=(0, 100), **_common())
     chart.x_labels = [t["chart_short"][k] for k, _ in rows]
     chart.add("%", [v for _, v in rows])
     return _data_uri(chart.render())

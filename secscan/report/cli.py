@@ -75,10 +75,17 @@ def _prices(path: Path | None):
 
 
 def _common(f):
-    f = click.option("--input", "input_path", type=click.Path(path_type=Path, dir_okay=False),
-                     help="report input bundle (secscan.report-input/1 JSON); default: the store in SECSCAN_DB")(f)
-    f = click.option("--previous", type=click.Path(path_type=Path, dir_okay=False),
-                     help="last period's snapshot (output of `secscan report findings`)")(f)
+    f = click.option(
+        "--input",
+        "input_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="report input bundle (secscan.report-input/1 JSON); default: the store in SECSCAN_DB",
+    )(f)
+    f = click.option(
+        "--previous",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="last period's snapshot (output of `secscan report findings`)",
+    )(f)
     f = click.option("--period", help="period label / selection: 2026-11 or 2026")(f)
     f = click.option("--lang", type=click.Choice(LANGS), default="vi", show_default=True)(f)
     return f
@@ -89,8 +96,12 @@ def _unit_opt(f):
 
 
 def _config_opt(f):
-    return click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-                        help="report.yaml (default: $SECSCAN_REPORT_CONFIG)")(f)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="report.yaml (default: $SECSCAN_REPORT_CONFIG)",
+    )(f)
 
 
 @click.group()
@@ -193,8 +204,11 @@ def findings(out: Path, **opts) -> None:
     """Write this period's snapshot (findings + indicator figures), the next --previous."""
     summary = _summary(opts)
     out.write_text(summary.snapshot().model_dump_json(by_alias=True, indent=1), encoding="utf-8")
-    click.echo(f"{out}: {len(summary.active_findings)} findings "
-               f"({len(summary.resolved_findings)} resolved since the previous period)", err=True)
+    click.echo(
+        f"{out}: {len(summary.active_findings)} findings "
+        f"({len(summary.resolved_findings)} resolved since the previous period)",
+        err=True,
+    )
 
 
 @report.command()

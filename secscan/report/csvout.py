@@ -33,15 +33,38 @@ def rows(summary: Summary, lang: str) -> Iterator[list[object]]:
     ips = {str(h.report_id): " ".join(str(ip) for i in h.host.interfaces for ip in i.ipv4) for h in inp.hosts}
     for r in inp.results:
         unit = r.unit or ""
-        yield [unit, names.get(unit, unit), r.host, ips.get(r.report_id, ""), r.control_id,
-               titles.get(r.control_id, r.control_id), r.requirement.value, r.level, r.outcome.value, r.severity,
-               evidence_line(r) if r.evidence else "", r.reason or ""]
+        yield [
+            unit,
+            names.get(unit, unit),
+            r.host,
+            ips.get(r.report_id, ""),
+            r.control_id,
+            titles.get(r.control_id, r.control_id),
+            r.requirement.value,
+            r.level,
+            r.outcome.value,
+            r.severity,
+            evidence_line(r) if r.evidence else "",
+            r.reason or "",
+        ]
     for f in summary.findings:
         if f.kind is FindingKind.control or f.status is FindingStatus.resolved:
             continue
         for h in f.hosts:
-            yield [f.unit, names.get(f.unit, f.unit), h.host, " ".join(h.ips), f.control_id, f.title, "", "",
-                   "fail", f.severity.value, h.detail or "", ""]
+            yield [
+                f.unit,
+                names.get(f.unit, f.unit),
+                h.host,
+                " ".join(h.ips),
+                f.control_id,
+                f.title,
+                "",
+                "",
+                "fail",
+                f.severity.value,
+                h.detail or "",
+                "",
+            ]
 
 
 def write_csv(summary: Summary, lang: str, out: IO[str]) -> int:

@@ -68,8 +68,12 @@ def _device_from_report(report: HostReport | None, host: str, unit: str, unit_na
     if macs:
         device["mac"] = macs[0]
     interfaces = [
-        {"type_id": 0, **({"name": i.name} if i.name else {}), **({"mac": i.mac} if i.mac else {}),
-         **({"ip": str(i.ipv4[0])} if i.ipv4 else {})}
+        {
+            "type_id": 0,
+            **({"name": i.name} if i.name else {}),
+            **({"mac": i.mac} if i.mac else {}),
+            **({"ip": str(i.ipv4[0])} if i.ipv4 else {}),
+        }
         for i in h.interfaces
     ]
     if interfaces:
@@ -77,10 +81,29 @@ def _device_from_report(report: HostReport | None, host: str, unit: str, unit_na
     return device
 
 
-def _event(*, uid: str, activity: int, status: int, severity: Severity, when: datetime, title: str, desc: str,
-           finding: Finding | None, kind: str, control: str, compliance_status: int, device: dict[str, Any],
-           standards: list[str], requirements: list[str], details: list[str], evidence: dict[str, Any] | None,
-           remediation: str, references: list[str], confidence: str | None, unmapped: dict[str, Any]) -> dict[str, Any]:
+def _event(
+    *,
+    uid: str,
+    activity: int,
+    status: int,
+    severity: Severity,
+    when: datetime,
+    title: str,
+    desc: str,
+    finding: Finding | None,
+    kind: str,
+    control: str,
+    compliance_status: int,
+    device: dict[str, Any],
+    standards: list[str],
+    requirements: list[str],
+    details: list[str],
+    evidence: dict[str, Any] | None,
+    remediation: str,
+    references: list[str],
+    confidence: str | None,
+    unmapped: dict[str, Any],
+) -> dict[str, Any]:
     t = _ms(when)
     info: dict[str, Any] = {"uid": uid, "title": title, "types": [kind]}
     if desc:
@@ -150,7 +173,9 @@ def events(summary: Summary, lang: str = "vi", since: datetime | None = None) ->
         current_hosts.add((unit, r.control_id, r.host))
         finding = by_id.get((unit, r.control_id))
         report = reports.get(r.report_id)
-        event = _result_event(r, unit, unit_names.get(unit, unit), finding, catalogue.get(r.control_id), report, lang, inp)
+        event = _result_event(
+            r, unit, unit_names.get(unit, unit), finding, catalogue.get(r.control_id), report, lang, inp
+        )
         if keep(event):
             yield event
 
@@ -173,8 +198,16 @@ def _status(finding: Finding | None) -> tuple[int, int]:
     return 1, 1
 
 
-def _result_event(r: Result, unit: str, unit_name: str, finding: Finding | None, control: ControlInfo | None,
-                  report: HostReport | None, lang: str, inp: ReportInput) -> dict[str, Any]:
+def _result_event(
+    r: Result,
+    unit: str,
+    unit_name: str,
+    finding: Finding | None,
+    control: ControlInfo | None,
+    report: HostReport | None,
+    lang: str,
+    inp: ReportInput,
+) -> dict[str, Any]:
     from secscan.report.findings import evidence_line
 
     activity, status = _status(finding)
@@ -182,11 +215,15 @@ def _result_event(r: Result, unit: str, unit_name: str, finding: Finding | None,
     refs = control.references if control else []
     return _event(
         uid=host_finding_uid(unit, r.control_id, r.host),
-        activity=activity, status=status, severity=severity,
+        activity=activity,
+        status=status,
+        severity=severity,
         when=report.collected_at if report else inp.generated_at,
         title=control.title.get(lang) if control else r.control_id,
         desc=evidence_line(r),
-        finding=finding, kind="control", control=r.control_id,
+        finding=finding,
+        kind="control",
+        control=r.control_id,
         compliance_status=3 if r.outcome is Outcome.failed else 0,
         device=_device_from_report(report, r.host, unit, unit_name),
         standards=[ref.title for ref in refs],
@@ -196,29 +233,52 @@ def _result_event(r: Result, unit: str, unit_name: str, finding: Finding | None,
         remediation=control.remediation.get(lang) if control and control.remediation else "",
         references=[ref.url or ref.title for ref in refs],
         confidence=finding.confidence if finding else None,
-        unmapped={"secscan": {"unit": unit, "baseline": r.baseline, "report_id": r.report_id,
-                              "unit_finding": finding.id if finding else None,
-                              "references_verified": [ref.verified for ref in refs]}},
+        unmapped={
+            "secscan": {
+                "unit": unit,
+                "baseline": r.baseline,
+                "report_id": r.report_id,
+                "unit_finding": finding.id if finding else None,
+                "references_verified": [ref.verified for ref in refs],
+            }
+        },
     )
 
 
-def _network_event(f: Finding, host: str, ips: list[str], detail: str | None, unit_name: str,
-                   when: datetime) -> dict[str, Any]:
+def _network_event(
+    f: Finding, host: str, ips: list[str], detail: str | None, unit_name: str, when: datetime
+) -> dict[str, Any]:
     activity, status = _status(f)
     device: dict[str, Any] = {"hostname": host, "type_id": 0, "org": {"name": unit_name, "uid": f.unit}}
     if ips:
         device["ip"] = ips[0]
     return _event(
         uid=host_finding_uid(f.unit, f.control_id, ips[0] if ips else host),
-        activity=activity, status=status, severity=f.severity, when=when, title=f.title, desc=detail or "",
-        finding=f, kind=f.kind.value, control=f.control_id, compliance_status=3, device=device,
-        standards=[], requirements=[], details=list(f.evidence), evidence={"detail": detail} if detail else None,
-        remediation=f.recommendation, references=[], confidence=None,
+        activity=activity,
+        status=status,
+        severity=f.severity,
+        when=when,
+        title=f.title,
+        desc=detail or "",
+        finding=f,
+        kind=f.kind.value,
+        control=f.control_id,
+        compliance_status=3,
+        device=device,
+        standards=[],
+        requirements=[],
+        details=list(f.evidence),
+        evidence={"detail": detail} if detail else None,
+        remediation=f.recommendation,
+        references=[],
+        confidence=None,
         unmapped={"secscan": {"unit": f.unit, "unit_finding": f.id}},
     )
 
 
-def _closed(summary: Summary, current: set[tuple[str, str, str]], unit_names: dict[str, str]) -> Iterator[dict[str, Any]]:
+def _closed(
+    summary: Summary, current: set[tuple[str, str, str]], unit_names: dict[str, str]
+) -> Iterator[dict[str, Any]]:
     """Hosts a previous finding listed that no longer fail (or the whole finding is resolved)."""
     prev = summary.inp.previous
     if prev is None:
@@ -230,13 +290,31 @@ def _closed(summary: Summary, current: set[tuple[str, str, str]], unit_names: di
             key_host = h.host if f.kind is FindingKind.control else (h.ips[0] if h.ips else h.host)
             if (f.unit, f.control_id, h.host) in current:
                 continue
-            device: dict[str, Any] = {"hostname": h.host, "type_id": 0, "org": {"name": unit_names.get(f.unit, f.unit), "uid": f.unit}}
+            device: dict[str, Any] = {
+                "hostname": h.host,
+                "type_id": 0,
+                "org": {"name": unit_names.get(f.unit, f.unit), "uid": f.unit},
+            }
             yield _event(
-                uid=host_finding_uid(f.unit, f.control_id, key_host), activity=3, status=4, severity=f.severity,
-                when=summary.inp.generated_at, title=f.title, desc="", finding=None, kind=f.kind.value,
-                control=f.control_id, compliance_status=0, device=device, standards=[], requirements=[],
-                details=["not failing in this period (passed, or no longer reported)"], evidence=None,
-                remediation="", references=[], confidence=None,
+                uid=host_finding_uid(f.unit, f.control_id, key_host),
+                activity=3,
+                status=4,
+                severity=f.severity,
+                when=summary.inp.generated_at,
+                title=f.title,
+                desc="",
+                finding=None,
+                kind=f.kind.value,
+                control=f.control_id,
+                compliance_status=0,
+                device=device,
+                standards=[],
+                requirements=[],
+                details=["not failing in this period (passed, or no longer reported)"],
+                evidence=None,
+                remediation="",
+                references=[],
+                confidence=None,
                 unmapped={"secscan": {"unit": f.unit, "unit_finding": f.id}},
             )
 
@@ -250,8 +328,9 @@ class PushError(RuntimeError):
     pass
 
 
-def push(lines: Iterable[str], url: str, batch: int = 500, attempts: int = 4, backoff: float = 0.5,
-         timeout: float = 10.0) -> int:
+def push(
+    lines: Iterable[str], url: str, batch: int = 500, attempts: int = 4, backoff: float = 0.5, timeout: float = 10.0
+) -> int:
     """POST the NDJSON lines in batches; retry a batch on connection errors, 429 and 5xx with
     exponential backoff; any other 4xx stops at once (retrying would not help). Returns events sent."""
     import httpx

@@ -74,7 +74,9 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
         for r in sorted(results, key=lambda r: (r.outcome is not Outcome.failed, r.host)):
             line = evidence_line(r)
             evidence[line] += 1
-            hosts.append(AffectedHost(host=r.host, outcome=r.outcome.value, ips=_ips(reports.get(r.report_id)), detail=line))
+            hosts.append(
+                AffectedHost(host=r.host, outcome=r.outcome.value, ips=_ips(reports.get(r.report_id)), detail=line)
+            )
         failed = sum(1 for r in results if r.outcome is Outcome.failed)
         severity = control.severity if control else _severity(results[0].severity)
         out.append(
@@ -113,7 +115,10 @@ def network_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) 
                     name = scanned.hostnames[0] if scanned.hostnames else str(scanned.ip)
                     product = " ".join(p for p in (port.product, port.version) if p)
                     exposed[(scan.unit or "", key)][str(scanned.ip)] = AffectedHost(
-                        host=name, outcome="open", ips=[str(scanned.ip)], detail=f"{port.port}/{port.proto} {product}".strip()
+                        host=name,
+                        outcome="open",
+                        ips=[str(scanned.ip)],
+                        detail=f"{port.port}/{port.proto} {product}".strip(),
                     )
     out = []
     for (unit, key), hosts in exposed.items():
@@ -139,7 +144,9 @@ def network_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) 
             continue
         hosts = []
         for scanned in c.unmanaged:
-            detail = ", ".join(x for x in (scanned.mac, scanned.vendor, scanned.os_guess[0].name if scanned.os_guess else None) if x)
+            detail = ", ".join(
+                x for x in (scanned.mac, scanned.vendor, scanned.os_guess[0].name if scanned.os_guess else None) if x
+            )
             name = scanned.hostnames[0] if scanned.hostnames else str(scanned.ip)
             hosts.append(AffectedHost(host=name, outcome="unmanaged", ips=[str(scanned.ip)], detail=detail or None))
         out.append(

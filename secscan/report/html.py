@@ -20,8 +20,12 @@ def render_html(summary: Summary, lang: str) -> str:
     script = (data_dir("reports") / "templates" / "sort.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     ctx = context(summary, None, lang)
-    ctx.update(script=script, script_hash=f"sha256-{digest}", host_limit=HOST_LIMIT,
-               rank={k.value: v for k, v in SEVERITY_RANK.items()})
+    ctx.update(
+        script=script,
+        script_hash=f"sha256-{digest}",
+        host_limit=HOST_LIMIT,
+        rank={k.value: v for k, v in SEVERITY_RANK.items()},
+    )
     # The script is our own file: mark it safe so autoescaping does not mangle it (and its hash).
     from markupsafe import Markup
 

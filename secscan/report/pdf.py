@@ -58,6 +58,8 @@ def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refu
     refused = [] if refused is None else refused
     html = render_html_for_pdf(summary, config, lang)
     # base_url inside templates/ so "leadership.css" and "../fonts/…" resolve under reports/
-    document = HTML(string=html, base_url=str(root / "templates") + "/", url_fetcher=make_fetcher(root, refused)).render()
+    document = HTML(
+        string=html, base_url=str(root / "templates") + "/", url_fetcher=make_fetcher(root, refused)
+    ).render()
     document.write_pdf(out)
     return len(document.pages)

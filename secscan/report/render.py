@@ -18,8 +18,10 @@ from secscan.resources import data_dir
 
 # Format (Cf: bidi overrides, zero-width) and control (Cc) characters can reorder or hide what a
 # reader sees; in a hostname or AV name they are shown as a visible U+FFFD instead.
-_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                        r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+_INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
 REPLACEMENT = "\ufffd"
 TOP_CONTROLS = 10  # rows of the "main findings" table
 ANNEX_MAX = 12  # high/critical findings in the PDF annex; the HTML, CSV and feed carry all of them
@@ -111,13 +113,21 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
         return fmt_pct(v, lang)
 
     def count_row(key: str, c: Count) -> dict:
-        return {"label": t["indicators"][key], "value": f"{num(c.yes)}/{num(c.known)}", "pct": pct(c.pct),
-                "unknown": num(c.unknown)}
+        return {
+            "label": t["indicators"][key],
+            "value": f"{num(c.yes)}/{num(c.known)}",
+            "pct": pct(c.pct),
+            "unknown": num(c.unknown),
+        }
 
     indicators = [
         {"label": t["indicators"]["hosts"], "value": num(org.hosts), "pct": "", "unknown": ""},
-        {"label": t["indicators"]["coverage"], "value": f"{num(org.managed)}/{num(org.seen)}",
-         "pct": pct(org.coverage_pct), "unknown": ""},
+        {
+            "label": t["indicators"]["coverage"],
+            "value": f"{num(org.managed)}/{num(org.seen)}",
+            "pct": pct(org.coverage_pct),
+            "unknown": "",
+        },
         count_row("av_present", org.av_present),
         count_row("av_current", org.av_current),
         count_row("windows_licensed", org.windows_licensed),
@@ -130,20 +140,34 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
     when = inp.generated_at
     org_name = clean(inp.organisation, 200)
     figures = {
-        "org": org_name, "units": num(len(summary.units)), "period": period, "period_cap": period[:1].upper() + period[1:],
-        "hosts": num(org.hosts), "av_present": num(org.av_present.yes), "av_present_pct": pct(org.av_present.pct),
-        "av_current": num(org.av_current.yes), "windows_licensed": num(org.windows_licensed.yes),
-        "windows": num(org.windows), "activators": num(org.activators.yes), "unsupported": num(org.unsupported_os.yes),
-        "score": pct(org.score), "lic_windows": num(lic.windows), "lic_office": num(lic.office), "cost": num(lic.cost),
+        "org": org_name,
+        "units": num(len(summary.units)),
+        "period": period,
+        "period_cap": period[:1].upper() + period[1:],
+        "hosts": num(org.hosts),
+        "av_present": num(org.av_present.yes),
+        "av_present_pct": pct(org.av_present.pct),
+        "av_current": num(org.av_current.yes),
+        "windows_licensed": num(org.windows_licensed.yes),
+        "windows": num(org.windows),
+        "activators": num(org.activators.yes),
+        "unsupported": num(org.unsupported_os.yes),
+        "score": pct(org.score),
+        "lic_windows": num(lic.windows),
+        "lic_office": num(lic.office),
+        "cost": num(lic.cost),
     }
     recs = []
     for key, values in summary.recommendations:
         shown = {k: (num(v) if isinstance(v, int | float) else clean(v, 300)) for k, v in values.items()}
         recs.append(t["recommendations"][key].format(**shown))
     changes = [
-        {"label": t["change_keys"][c.key], "before": num(c.before, 1 if isinstance(c.before, float) else 0),
-         "now": num(c.now, 1 if isinstance(c.now, float) else 0),
-         "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + num(c.delta, 1 if c.delta % 1 else 0)}
+        {
+            "label": t["change_keys"][c.key],
+            "before": num(c.before, 1 if isinstance(c.before, float) else 0),
+            "now": num(c.now, 1 if isinstance(c.now, float) else 0),
+            "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + num(c.delta, 1 if c.delta % 1 else 0),
+        }
         for c in summary.changes
     ]
     number = (config.number if config else None) or "\u00a0" * 6
@@ -171,8 +195,10 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
         "annex_hosts": ANNEX_HOSTS,
         "changes": changes,
         "change_findings": t["change_findings"].format(
-            new=summary.count_status(FindingStatus.new), open=summary.count_status(FindingStatus.open),
-            resolved=summary.count_status(FindingStatus.resolved)),
+            new=summary.count_status(FindingStatus.new),
+            open=summary.count_status(FindingStatus.open),
+            resolved=summary.count_status(FindingStatus.resolved),
+        ),
         "recommendations": recs,
         "unit_names": {u.id: u.name for u in inp.units},
     }

@@ -18,54 +18,126 @@ from secscan.model.scan import ScanReport
 from secscan.report.inputs import Bilingual, ControlInfo, ReportInput, UnitInfo
 
 HA_HOA_UNITS = [
-    "Thị trấn Hạ Hòa", "Xã Ấm Hạ", "Xã Bằng Giã", "Xã Đại Phạm", "Xã Đan Thượng", "Xã Gia Điền", "Xã Hà Lương",
-    "Xã Hiền Lương", "Xã Hương Xạ", "Xã Lang Sơn", "Xã Minh Côi", "Xã Minh Hạc", "Xã Phương Viên", "Xã Tứ Hiệp",
-    "Xã Văn Lang", "Xã Vĩnh Chân", "Xã Vô Tranh", "Xã Xuân Áng", "Xã Yên Kỳ", "Xã Yên Luật",
+    "Thị trấn Hạ Hòa",
+    "Xã Ấm Hạ",
+    "Xã Bằng Giã",
+    "Xã Đại Phạm",
+    "Xã Đan Thượng",
+    "Xã Gia Điền",
+    "Xã Hà Lương",
+    "Xã Hiền Lương",
+    "Xã Hương Xạ",
+    "Xã Lang Sơn",
+    "Xã Minh Côi",
+    "Xã Minh Hạc",
+    "Xã Phương Viên",
+    "Xã Tứ Hiệp",
+    "Xã Văn Lang",
+    "Xã Vĩnh Chân",
+    "Xã Vô Tranh",
+    "Xã Xuân Áng",
+    "Xã Yên Kỳ",
+    "Xã Yên Luật",
 ]
-DEPARTMENTS = ["Văn phòng HĐND và UBND huyện", "Phòng Tài chính - Kế hoạch", "Phòng Văn hóa và Thông tin",
-               "Phòng Tư pháp"]
+DEPARTMENTS = [
+    "Văn phòng HĐND và UBND huyện",
+    "Phòng Tài chính - Kế hoạch",
+    "Phòng Văn hóa và Thông tin",
+    "Phòng Tư pháp",
+]
 
 _TT12 = Reference(title="Thông tư 12/2022/TT-BTTTT", verified=False)
 _CT14 = Reference(title="Chỉ thị 14/CT-TTg (2018)", verified=False)
 _ND85 = Reference(title="Nghị định 85/2016/NĐ-CP, Điều 20", verified=True)
 
 CONTROLS = [
-    ControlInfo(id="av_present", severity=Severity.high, references=[_TT12, _CT14],
-                title=Bilingual(vi="Máy tính không có phần mềm phòng chống mã độc đang hoạt động",
-                                en="No active anti-malware"),
-                remediation=Bilingual(vi="Cài đặt và bật phần mềm phòng chống mã độc (Microsoft Defender hoặc sản phẩm có bản quyền).",
-                                      en="Install and enable anti-malware (Microsoft Defender or a licensed product).")),
-    ControlInfo(id="av_current", severity=Severity.medium, references=[_TT12],
-                title=Bilingual(vi="Cơ sở dữ liệu mã độc không được cập nhật (quá 3 ngày)",
-                                en="Anti-malware signatures older than 3 days"),
-                remediation=Bilingual(vi="Bật tự động cập nhật cơ sở dữ liệu mã độc.", en="Turn on automatic signature updates.")),
-    ControlInfo(id="os_supported", severity=Severity.high, references=[_ND85],
-                title=Bilingual(vi="Hệ điều hành đã hết hỗ trợ, không còn bản vá bảo mật",
-                                en="Operating system out of support"),
-                remediation=Bilingual(vi="Nâng cấp lên phiên bản hệ điều hành còn được hỗ trợ.", en="Upgrade to a supported OS.")),
-    ControlInfo(id="os_patched", severity=Severity.high, references=[_TT12],
-                title=Bilingual(vi="Chưa cập nhật bản vá hệ điều hành trong 45 ngày", en="No OS patch in 45 days"),
-                remediation=Bilingual(vi="Bật Windows Update và cài các bản vá còn thiếu.", en="Enable Windows Update and install missing patches.")),
-    ControlInfo(id="fw_enabled", severity=Severity.medium, references=[_TT12],
-                title=Bilingual(vi="Tường lửa của hệ điều hành chưa bật", en="Host firewall off"),
-                remediation=Bilingual(vi="Bật tường lửa Windows cho mọi cấu hình mạng.", en="Turn on Windows Firewall for all profiles.")),
-    ControlInfo(id="lic_windows", severity=Severity.medium, references=[],
-                title=Bilingual(vi="Windows không có bản quyền hợp lệ", en="Windows not genuinely licensed"),
-                remediation=Bilingual(vi="Trang bị bản quyền Windows.", en="Buy a Windows licence.")),
-    ControlInfo(id="lic_office", severity=Severity.low, references=[],
-                title=Bilingual(vi="Microsoft Office không có bản quyền hợp lệ", en="Office not genuinely licensed"),
-                remediation=Bilingual(vi="Trang bị bản quyền Office hoặc dùng phần mềm nguồn mở thay thế.",
-                                      en="Buy an Office licence or use an open-source alternative.")),
-    ControlInfo(id="lic_activator", severity=Severity.high, heuristic=True, references=[],
-                title=Bilingual(vi="Phát hiện công cụ bẻ khóa bản quyền (KMSpico, KMSAuto…)", en="Licence crack (activator) found"),
-                remediation=Bilingual(vi="Gỡ bỏ công cụ bẻ khóa, quét mã độc toàn bộ máy.", en="Remove the activator and run a full malware scan.")),
+    ControlInfo(
+        id="av_present",
+        severity=Severity.high,
+        references=[_TT12, _CT14],
+        title=Bilingual(vi="Máy tính không có phần mềm phòng chống mã độc đang hoạt động", en="No active anti-malware"),
+        remediation=Bilingual(
+            vi="Cài đặt và bật phần mềm phòng chống mã độc (Microsoft Defender hoặc sản phẩm có bản quyền).",
+            en="Install and enable anti-malware (Microsoft Defender or a licensed product).",
+        ),
+    ),
+    ControlInfo(
+        id="av_current",
+        severity=Severity.medium,
+        references=[_TT12],
+        title=Bilingual(
+            vi="Cơ sở dữ liệu mã độc không được cập nhật (quá 3 ngày)", en="Anti-malware signatures older than 3 days"
+        ),
+        remediation=Bilingual(
+            vi="Bật tự động cập nhật cơ sở dữ liệu mã độc.", en="Turn on automatic signature updates."
+        ),
+    ),
+    ControlInfo(
+        id="os_supported",
+        severity=Severity.high,
+        references=[_ND85],
+        title=Bilingual(
+            vi="Hệ điều hành đã hết hỗ trợ, không còn bản vá bảo mật", en="Operating system out of support"
+        ),
+        remediation=Bilingual(
+            vi="Nâng cấp lên phiên bản hệ điều hành còn được hỗ trợ.", en="Upgrade to a supported OS."
+        ),
+    ),
+    ControlInfo(
+        id="os_patched",
+        severity=Severity.high,
+        references=[_TT12],
+        title=Bilingual(vi="Chưa cập nhật bản vá hệ điều hành trong 45 ngày", en="No OS patch in 45 days"),
+        remediation=Bilingual(
+            vi="Bật Windows Update và cài các bản vá còn thiếu.",
+            en="Enable Windows Update and install missing patches.",
+        ),
+    ),
+    ControlInfo(
+        id="fw_enabled",
+        severity=Severity.medium,
+        references=[_TT12],
+        title=Bilingual(vi="Tường lửa của hệ điều hành chưa bật", en="Host firewall off"),
+        remediation=Bilingual(
+            vi="Bật tường lửa Windows cho mọi cấu hình mạng.", en="Turn on Windows Firewall for all profiles."
+        ),
+    ),
+    ControlInfo(
+        id="lic_windows",
+        severity=Severity.medium,
+        references=[],
+        title=Bilingual(vi="Windows không có bản quyền hợp lệ", en="Windows not genuinely licensed"),
+        remediation=Bilingual(vi="Trang bị bản quyền Windows.", en="Buy a Windows licence."),
+    ),
+    ControlInfo(
+        id="lic_office",
+        severity=Severity.low,
+        references=[],
+        title=Bilingual(vi="Microsoft Office không có bản quyền hợp lệ", en="Office not genuinely licensed"),
+        remediation=Bilingual(
+            vi="Trang bị bản quyền Office hoặc dùng phần mềm nguồn mở thay thế.",
+            en="Buy an Office licence or use an open-source alternative.",
+        ),
+    ),
+    ControlInfo(
+        id="lic_activator",
+        severity=Severity.high,
+        heuristic=True,
+        references=[],
+        title=Bilingual(
+            vi="Phát hiện công cụ bẻ khóa bản quyền (KMSpico, KMSAuto…)", en="Licence crack (activator) found"
+        ),
+        remediation=Bilingual(
+            vi="Gỡ bỏ công cụ bẻ khóa, quét mã độc toàn bộ máy.", en="Remove the activator and run a full malware scan."
+        ),
+    ),
 ]
 
 
 def _host_doc(rng: random.Random, unit: str, index: int, ip: IPv4Address, when: datetime, bad: float) -> dict[str, Any]:
     """One HostReport document; ``bad`` is the unit's probability of each problem."""
     hostname = f"{unit.upper()}-PC{index:03d}"
-    mac = "02:00:%02x:%02x:%02x:%02x" % (int(ip) >> 24 & 255, int(ip) >> 16 & 255, int(ip) >> 8 & 255, int(ip) & 255)
+    mac = "02:00:" + ":".join(f"{b:02x}" for b in ip.packed)
     has_av = rng.random() > bad
     unknown_av = rng.random() < 0.03
     win7 = rng.random() < bad / 3
@@ -80,19 +152,41 @@ def _host_doc(rng: random.Random, unit: str, index: int, ip: IPv4Address, when: 
         "unit": unit,
         "host": {
             "hostname": hostname,
-            "os": {"family": "windows", "name": "Windows 7 Professional" if win7 else "Windows 10 Pro", "build": 7601 if win7 else 19045},
+            "os": {
+                "family": "windows",
+                "name": "Windows 7 Professional" if win7 else "Windows 10 Pro",
+                "build": 7601 if win7 else 19045,
+            },
             "interfaces": [{"name": "Ethernet", "mac": mac, "ipv4": [str(ip)], "up": True}],
         },
-        "antivirus": {"products": None if unknown_av else ([{
-            "name": "Microsoft Defender Antivirus", "source": "securitycenter2", "state": "on", "enabled": True,
-            "up_to_date": rng.random() > bad, "signature_age_days": 1.0,
-        }] if has_av else [])},
+        "antivirus": {
+            "products": None
+            if unknown_av
+            else (
+                [
+                    {
+                        "name": "Microsoft Defender Antivirus",
+                        "source": "securitycenter2",
+                        "state": "on",
+                        "enabled": True,
+                        "up_to_date": rng.random() > bad,
+                        "signature_age_days": 1.0,
+                    }
+                ]
+                if has_av
+                else []
+            )
+        },
         "licences": {
             "os": {"product": "Windows(R), Professional edition", "classification": lic_class},
             "office": [{"product": "Office 16, Office16ProPlusVL_KMS_Client", "classification": office_class}]
-            if rng.random() < 0.7 else [],
-            "activators": [{"kind": "task", "detail": "scheduled task AutoKMS", "tool": "KMSAuto", "confidence": "high"}]
-            if activator else [],
+            if rng.random() < 0.7
+            else [],
+            "activators": [
+                {"kind": "task", "detail": "scheduled task AutoKMS", "tool": "KMSAuto", "confidence": "high"}
+            ]
+            if activator
+            else [],
         },
         "hardening": {
             "os_end_of_life": {"supported": not win7},
@@ -119,11 +213,23 @@ def _judge(report: HostReport) -> dict[str, tuple[Outcome, dict[str, Any], str |
         else:
             out["av_current"] = (Outcome.not_applicable, {}, "no anti-malware")
     eol = report.hardening.os_end_of_life
-    out["os_supported"] = (Outcome.passed if eol and eol.supported else Outcome.failed, {"os": report.host.os.name}, None)
+    out["os_supported"] = (
+        Outcome.passed if eol and eol.supported else Outcome.failed,
+        {"os": report.host.os.name},
+        None,
+    )
     days = report.hardening.patches.days_since_last_patch if report.hardening.patches else None
-    out["os_patched"] = (Outcome.passed if days is not None and days <= 45 else Outcome.failed, {"days_since_last_patch": days}, None)
+    out["os_patched"] = (
+        Outcome.passed if days is not None and days <= 45 else Outcome.failed,
+        {"days_since_last_patch": days},
+        None,
+    )
     fw = report.hardening.firewall
-    out["fw_enabled"] = (Outcome.passed if fw and fw.enabled else Outcome.failed, {"enabled": fw.enabled if fw else None}, None)
+    out["fw_enabled"] = (
+        Outcome.passed if fw and fw.enabled else Outcome.failed,
+        {"enabled": fw.enabled if fw else None},
+        None,
+    )
     cls = lic.os.classification.value if lic.os else "unknown"
     out["lic_windows"] = (Outcome.passed if cls == "genuine" else Outcome.failed, {"classification": cls}, None)
     if lic.office:
@@ -136,8 +242,14 @@ def _judge(report: HostReport) -> dict[str, tuple[Outcome, dict[str, Any], str |
     return out
 
 
-def sample_input(units: int = 24, hosts_per_unit: int = 25, seed: int = 7, period: str = "2026-11",
-                 names: list[str] | None = None, scans: bool = True) -> ReportInput:
+def sample_input(
+    units: int = 24,
+    hosts_per_unit: int = 25,
+    seed: int = 7,
+    period: str = "2026-11",
+    names: list[str] | None = None,
+    scans: bool = True,
+) -> ReportInput:
     rng = random.Random(seed)
     when = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     names = names or (DEPARTMENTS + HA_HOA_UNITS)
@@ -150,7 +262,9 @@ def sample_input(units: int = 24, hosts_per_unit: int = 25, seed: int = 7, perio
         name = names[u] if u < len(names) else f"Đơn vị số {u + 1}"
         unit_id = f"u{u + 1:03d}"
         level = 3 if u == 0 else 2
-        unit_infos.append(UnitInfo(id=unit_id, name=name, level=level, kind="commune" if u >= len(DEPARTMENTS) else "department"))
+        unit_infos.append(
+            UnitInfo(id=unit_id, name=name, level=level, kind="commune" if u >= len(DEPARTMENTS) else "department")
+        )
         bad = [0.05, 0.15, 0.3, 0.55][u % 4]
         net = int(IPv4Address("10.0.0.0")) + (u << 8)
         scanned_hosts = []
@@ -159,20 +273,60 @@ def sample_input(units: int = 24, hosts_per_unit: int = 25, seed: int = 7, perio
             report = HostReport.model_validate(_host_doc(rng, unit_id, i + 1, ip, when, bad))
             host_reports.append(report)
             for control_id, (outcome, evidence, reason) in _judge(report).items():
-                results.append(Result(report_id=str(report.report_id), host=report.host.hostname, unit=unit_id,
-                                      baseline="sample", control_id=control_id, level=level,
-                                      requirement=Requirement.required, outcome=outcome,
-                                      severity=severities[control_id], evidence=evidence, reason=reason))
-            scanned_hosts.append({"ip": str(ip), "mac": report.host.interfaces[0].mac,
-                                  "ports": [{"port": 445, "proto": "tcp", "state": "open", "service": "microsoft-ds"}]
-                                  if rng.random() < bad / 2 else []})
+                results.append(
+                    Result(
+                        report_id=str(report.report_id),
+                        host=report.host.hostname,
+                        unit=unit_id,
+                        baseline="sample",
+                        control_id=control_id,
+                        level=level,
+                        requirement=Requirement.required,
+                        outcome=outcome,
+                        severity=severities[control_id],
+                        evidence=evidence,
+                        reason=reason,
+                    )
+                )
+            scanned_hosts.append(
+                {
+                    "ip": str(ip),
+                    "mac": report.host.interfaces[0].mac,
+                    "ports": [{"port": 445, "proto": "tcp", "state": "open", "service": "microsoft-ds"}]
+                    if rng.random() < bad / 2
+                    else [],
+                }
+            )
         for j in range(max(1, hosts_per_unit // 10)):  # devices no agent reports for
-            scanned_hosts.append({"ip": str(IPv4Address(net + 200 + j)), "mac": "02:aa:00:00:%02x:%02x" % (u & 255, j),
-                                  "vendor": "TP-Link", "ports": [{"port": 23, "proto": "tcp", "state": "open"}] if j == 0 else []})
+            scanned_hosts.append(
+                {
+                    "ip": str(IPv4Address(net + 200 + j)),
+                    "mac": f"02:aa:00:00:{u & 255:02x}:{j & 255:02x}",
+                    "vendor": "TP-Link",
+                    "ports": [{"port": 23, "proto": "tcp", "state": "open"}] if j == 0 else [],
+                }
+            )
         if scans:
-            scan_reports.append(ScanReport.model_validate({
-                "scan_id": str(uuid.UUID(int=rng.getrandbits(128))), "unit": unit_id, "targets": [f"{IPv4Address(net)}/24"],
-                "nmap": {"version": "7.93", "args": "nmap -sS"}, "started_at": when.isoformat(),
-                "finished_at": (when + timedelta(minutes=3)).isoformat(), "hosts": scanned_hosts}))
-    return ReportInput(organisation="Ủy ban nhân dân huyện Hạ Hòa", period=period, generated_at=when, units=unit_infos,
-                       controls=CONTROLS, hosts=host_reports, results=results, scans=scan_reports)
+            scan_reports.append(
+                ScanReport.model_validate(
+                    {
+                        "scan_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "unit": unit_id,
+                        "targets": [f"{IPv4Address(net)}/24"],
+                        "nmap": {"version": "7.93", "args": "nmap -sS"},
+                        "started_at": when.isoformat(),
+                        "finished_at": (when + timedelta(minutes=3)).isoformat(),
+                        "hosts": scanned_hosts,
+                    }
+                )
+            )
+    return ReportInput(
+        organisation="Ủy ban nhân dân huyện Hạ Hòa",
+        period=period,
+        generated_at=when,
+        units=unit_infos,
+        controls=CONTROLS,
+        hosts=host_reports,
+        results=results,
+        scans=scan_reports,
+    )

@@ -12,5 +12,9 @@ def from_store(db_url: str | None, period: str | None) -> ReportInput:
     try:
         import secscan.collector  # noqa: F401
     except ModuleNotFoundError:
-        raise ValueError(f"SECSCAN_DB={db_url}: the collector stage is not installed; pass --input bundle.json") from None
-    raise ValueError(f"SECSCAN_DB={db_url}: reading the collector store is not implemented yet; pass --input bundle.json")
+        raise ValueError(
+            f"SECSCAN_DB={db_url}: the collector stage is not installed; pass --input bundle.json"
+        ) from None
+    raise ValueError(
+        f"SECSCAN_DB={db_url}: reading the collector store is not implemented yet; pass --input bundle.json"
+    )

@@ -215,7 +215,9 @@ def _licences(report: HostReport, ind: Indicators) -> None:
     elif lic.office:
         ind.office += 1
         classes = {o.classification for o in lic.office}
-        ind.office_licensed.add(False if classes & _BAD_LICENCE else True if classes == {LicenceClass.genuine} else None)
+        ind.office_licensed.add(
+            False if classes & _BAD_LICENCE else True if classes == {LicenceClass.genuine} else None
+        )
     ind.activators.add(None if lic.activators is None else bool(lic.activators))
 
 
