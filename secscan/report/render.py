@@ -17,12 +17,12 @@ from secscan.report.texts import texts
 from secscan.resources import data_dir
 
 # Format (Cf: bidi overrides, zero-width) and control (Cc) characters can reorder or hide what a
-# reader sees; in a hostname or AV name they are shown as a visible U+FFFD instead.
+# reader sees; in a hostname or AV name they are shown by their code instead ("[U+202E]"), in
+# ASCII so the shipped font always has the glyphs.
 _INVISIBLE = re.compile(
     r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
     r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
-REPLACEMENT = "\ufffd"
 TOP_CONTROLS = 10  # rows of the "main findings" table
 ANNEX_MAX = 12  # high/critical findings in the PDF annex; the HTML, CSV and feed carry all of them
 ANNEX_HOSTS = 6  # hosts listed per finding in the PDF annex
@@ -31,7 +31,7 @@ ANNEX_HOSTS = 6  # hosts listed per finding in the PDF annex
 def clean(value: Any, limit: int | None = None) -> str:
     """Text safe to lay out: NFC, invisible/bidi characters made visible, clipped to ``limit``."""
     text = "" if value is None else unicodedata.normalize("NFC", str(value))
-    text = _INVISIBLE.sub(REPLACEMENT, text)
+    text = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

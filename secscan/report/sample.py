@@ -190,7 +190,7 @@ def _host_doc(rng: random.Random, unit: str, index: int, ip: IPv4Address, when: 
         },
         "hardening": {
             "os_end_of_life": {"supported": not win7},
-            "firewall": {"enabled": rng.random() > bad},
+            "firewall": {"enabled": rng.random() > bad} if rng.random() > 0.06 else None,
             "patches": {"days_since_last_patch": float(rng.randint(1, 120))},
         },
     }
@@ -225,11 +225,10 @@ def _judge(report: HostReport) -> dict[str, tuple[Outcome, dict[str, Any], str |
         None,
     )
     fw = report.hardening.firewall
-    out["fw_enabled"] = (
-        Outcome.passed if fw and fw.enabled else Outcome.failed,
-        {"enabled": fw.enabled if fw else None},
-        None,
-    )
+    if fw is None or fw.enabled is None:
+        out["fw_enabled"] = (Outcome.unknown, {}, "hardening.firewall: denied: needs administrator rights")
+    else:
+        out["fw_enabled"] = (Outcome.passed if fw.enabled else Outcome.failed, {"enabled": fw.enabled}, None)
     cls = lic.os.classification.value if lic.os else "unknown"
     out["lic_windows"] = (Outcome.passed if cls == "genuine" else Outcome.failed, {"classification": cls}, None)
     if lic.office:
