@@ -14,7 +14,9 @@ from secscan.report.sample import sample_input
 ROOT = Path(__file__).resolve().parents[2]
 
 HOSTILE_HOST = '=HYPERLINK("http://127.0.0.1:9/x","y")<img src="http://127.0.0.1:9/img.png">'
-HOSTILE_UNIT = '<link rel="stylesheet" href="http://127.0.0.1:9/x.css"><style>body{background:url(http://127.0.0.1:9/bg)}</style>'
+HOSTILE_UNIT = (
+    '<link rel="stylesheet" href="http://127.0.0.1:9/x.css"><style>body{background:url(http://127.0.0.1:9/bg)}</style>'
+)
 HOSTILE_AV = "@SUM(1+1)*cmd|' /C calc'!A0 <script>fetch('http://127.0.0.1:9/js')</script>"
 RTL_UNIT = "Xã \u202eevil\u202c Văn\u200bLang"
 LONG = "Đ" * 500

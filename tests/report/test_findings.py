@@ -74,8 +74,14 @@ def test_status_new_open_resolved_with_first_and_last_seen(small):
         else r
         for r in small.results
     ]
-    nxt = small.model_copy(update={"results": results, "generated_at": later, "period": "2026-12",
-                                   "previous": Snapshot.model_validate(snap.model_dump(by_alias=True))})
+    nxt = small.model_copy(
+        update={
+            "results": results,
+            "generated_at": later,
+            "period": "2026-12",
+            "previous": Snapshot.model_validate(snap.model_dump(by_alias=True)),
+        }
+    )
     second = summarise(nxt)
     by_id = {f.id: f for f in second.findings}
     assert by_id[gone.id].status is FindingStatus.resolved

@@ -8,6 +8,7 @@ import threading
 import unicodedata
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -37,7 +38,12 @@ def district_pdf(district, report_config, tmp_path_factory):
 def test_header_lines_and_title(district_pdf):
     _, reader, _, _, _ = district_pdf
     lines = [line.strip() for line in reader.pages[0].extract_text().splitlines()]
-    assert lines[:4] == ["ỦY BAN NHÂN DÂN", "HUYỆN HẠ HÒA", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    assert lines[:4] == [
+        "ỦY BAN NHÂN DÂN",
+        "HUYỆN HẠ HÒA",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+    ]
     assert re.fullmatch(r"Số:\s+/BC-UBND Hạ Hòa, ngày 30 tháng 11 năm 2026", lines[4])
     assert lines[5] == "BÁO CÁO"
     assert lines[6] == "Kết quả kiểm tra an toàn thông tin máy trạm tháng 11 năm 2026"
@@ -47,8 +53,19 @@ def test_text_is_nfc_with_every_diacritic(district_pdf):
     _, reader, _, _, _ = district_pdf
     text = "".join(p.extract_text() for p in reader.pages)
     assert text == unicodedata.normalize("NFC", text)
-    for word in ("Độc lập", "Hạnh phúc", "Nơi nhận:", "Ấm Hạ", "Đại Phạm", "Hương Xạ", "Yên Kỳ", "Nguyễn Văn An",
-                 "phòng chống mã độc", "Xuân Áng", "Tứ Hiệp"):
+    for word in (
+        "Độc lập",
+        "Hạnh phúc",
+        "Nơi nhận:",
+        "Ấm Hạ",
+        "Đại Phạm",
+        "Hương Xạ",
+        "Yên Kỳ",
+        "Nguyễn Văn An",
+        "phòng chống mã độc",
+        "Xuân Áng",
+        "Tứ Hiệp",
+    ):
         assert word in text
 
 
@@ -89,7 +106,10 @@ def test_key_indicators_and_licence_cost(district_pdf):
 def test_a4_and_page_numbers_from_page_two(district_pdf):
     _, reader, pages, _, _ = district_pdf
     for page in reader.pages:
-        assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (210, 297)
+        assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (
+            210,
+            297,
+        )
     assert _top_margin_text(reader.pages[0]) == []  # no number on page 1
     for n in range(2, pages + 1):
         [(text, x)] = _top_margin_text(reader.pages[n - 1])
@@ -149,7 +169,7 @@ def test_the_district_render_fetched_nothing_outside(district_pdf):
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self):
         _Recorder.hits.append(self.path)

@@ -15,7 +15,11 @@ def test_unit_scores_are_passed_over_judged_required_results(small):
     s = summarise(small)
     for row in s.units:
         c = Counter(r.outcome for r in small.results if r.unit == row.unit.id and r.requirement is Requirement.required)
-        assert (row.ind.passed, row.ind.failed, row.ind.unknown) == (c[Outcome.passed], c[Outcome.failed], c[Outcome.unknown])
+        assert (row.ind.passed, row.ind.failed, row.ind.unknown) == (
+            c[Outcome.passed],
+            c[Outcome.failed],
+            c[Outcome.unknown],
+        )
         judged = c[Outcome.passed] + c[Outcome.failed]
         assert row.ind.score == round(100 * c[Outcome.passed] / judged, 1)
     assert s.org.passed == sum(r.ind.passed for r in s.units)
@@ -23,7 +27,9 @@ def test_unit_scores_are_passed_over_judged_required_results(small):
 
 def test_unknown_never_counts_as_pass():
     inp = sample_input(units=1, hosts_per_unit=4, seed=5)
-    all_unknown = inp.model_copy(update={"results": [r.model_copy(update={"outcome": Outcome.unknown}) for r in inp.results]})
+    all_unknown = inp.model_copy(
+        update={"results": [r.model_copy(update={"outcome": Outcome.unknown}) for r in inp.results]}
+    )
     s = summarise(all_unknown)
     assert s.org.score is None and s.org.passed == 0 and s.org.unknown == len(inp.results)
 
@@ -46,7 +52,8 @@ def test_licences_to_buy_and_cost(small):
     s = summarise(small, Prices(windows=4_500_000, office=6_500_000))
     bad_windows = sum(h.licences.os.classification.value in ("unlicensed", "suspicious") for h in small.hosts)
     bad_office = sum(
-        any(o.classification.value in ("unlicensed", "suspicious") for o in h.licences.office or []) for h in small.hosts
+        any(o.classification.value in ("unlicensed", "suspicious") for o in h.licences.office or [])
+        for h in small.hosts
     )
     assert (s.licences.windows, s.licences.office) == (bad_windows, bad_office)
     assert s.licences.cost == bad_windows * 4_500_000 + bad_office * 6_500_000
