@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.host import HostReport, LicenceClass
 from secscan.model.result import Outcome, Requirement
+from secscan.report.bulk import paused_gc
 from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
 from secscan.report.findings import build_findings
@@ -231,6 +232,11 @@ def _host_indicators(report: HostReport, ind: Indicators) -> None:
 
 def summarise(inp: ReportInput, prices: Prices | None = None, lang: str = "vi") -> Summary:
     """``prices`` (report.yaml) turn licence counts into a cost; without them the cost is 0."""
+    with paused_gc():
+        return _summarise(inp, prices, lang)
+
+
+def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
     prices = prices or Prices(windows=0, office=0)
     units = {u.id: u for u in inp.units}
     per_unit: dict[str, Indicators] = defaultdict(Indicators)

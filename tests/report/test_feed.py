@@ -41,6 +41,8 @@ def test_every_event_validates_against_ocsf(validator, small):
     _assert_valid(validator, events)
     assert {e["class_uid"] for e in events} == {2003}
     assert {e["finding_info"]["types"][0] for e in events} == {"control", "exposure", "unmanaged"}
+    # the NDJSON writer splices shared objects in: each line must still be exactly its event
+    assert [json.loads(line) for line in feed.to_ndjson(events)] == events
 
 
 def test_hostile_input_still_validates_and_stays_data(validator, hostile, hostile_strings):

@@ -1,0 +1,63 @@
+"""Report speed: the leadership PDF for a province (250 units / 10,000 hosts, target ≤ 10 s) and the
+SOC feed for 100,000 events (target ≤ 5 s). Prints its figures. Run: python bench/report.py"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from secscan.report import config, feed  # noqa: E402
+from secscan.report.pdf import write_pdf  # noqa: E402
+from secscan.report.sample import sample_input  # noqa: E402
+from secscan.report.summary import summarise  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(label: str, fn):
+    start = time.perf_counter()
+    value = fn()
+    took = time.perf_counter() - start
+    print(f"{label:<58} {took:7.2f} s")
+    return value, took
+
+
+def main() -> int:
+    cfg = config.load(ROOT / "examples" / "report.yaml")
+    inp, _ = timed("build input: 250 units × 40 hosts (not in the target)", lambda: sample_input(units=250, hosts_per_unit=40))
+    print(f"  {len(inp.hosts)} hosts, {len(inp.results)} results, {len(inp.scans)} scans")
+
+    def pdf():
+        summary = summarise(inp, cfg.prices)
+        with tempfile.TemporaryDirectory() as tmp:
+            pages = write_pdf(summary, cfg, "vi", Path(tmp) / "province.pdf")
+        return summary, pages
+
+    (summary, pages), pdf_s = timed("PDF: summary + findings + render (target ≤ 10 s)", pdf)
+    print(f"  {pages} pages, {len(summary.findings)} findings")
+
+    # Feed: enough copies of the province's events to pass 100,000 (the events differ by host id).
+    big, _ = timed("build input: 1,000 units × 40 hosts (not in the target)", lambda: sample_input(units=1000, hosts_per_unit=40, seed=9))
+
+    def run_feed():
+        s = summarise(big)
+        n = 0
+        with tempfile.TemporaryFile("w", encoding="utf-8") as fh:
+            for line in feed.to_ndjson(feed.events(s)):
+                fh.write(line)
+                n += 1
+        return n
+
+    events, feed_s = timed("feed: summary + events + NDJSON (target ≤ 5 s)", run_feed)
+    print(f"  {events} events ({events / feed_s:,.0f} events/s)")
+    ok = pdf_s <= 10 and feed_s <= 5 and events >= 100_000
+    print("targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
