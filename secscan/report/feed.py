@@ -103,26 +103,34 @@ def _event(
     remediation: dict[str, Any] | None,
     confidence: str | None,
     unmapped: dict[str, Any],
+    shared: dict[Any, Any],
 ) -> dict[str, Any]:
+    """One event. ``shared`` memoises the parts many events have in common (compliance, times), so
+    they are built once and to_ndjson can encode them once."""
     t = _ms(when)
     info: dict[str, Any] = {"uid": uid, "title": title, "types": [kind]}
     if desc:
         info["desc"] = desc
     if finding is not None:
-        info["first_seen_time"] = _ms(finding.first_seen)
-        info["last_seen_time"] = _ms(finding.last_seen)
-        info["related_events_count"] = finding.failed + finding.unknown
-    compliance: dict[str, Any] = {
-        "control": control,
-        "status_id": compliance_status,
-        "status": {0: "Unknown", 1: "Pass", 3: "Fail"}[compliance_status],
-    }
-    if standards:
-        compliance["standards"] = standards
-    if requirements:
-        compliance["requirements"] = requirements
-    if details:
-        compliance["status_details"] = details
+        seen = shared.get(finding.id)
+        if seen is None:
+            count = finding.failed + finding.unknown
+            seen = shared[finding.id] = (_ms(finding.first_seen), _ms(finding.last_seen), count)
+        info["first_seen_time"], info["last_seen_time"], info["related_events_count"] = seen
+    key = (control, compliance_status, tuple(standards), tuple(requirements), tuple(details))
+    compliance = shared.get(key)
+    if compliance is None:
+        compliance = shared[key] = {
+            "control": control,
+            "status_id": compliance_status,
+            "status": {0: "Unknown", 1: "Pass", 3: "Fail"}[compliance_status],
+        }
+        if standards:
+            compliance["standards"] = standards
+        if requirements:
+            compliance["requirements"] = requirements
+        if details:
+            compliance["status_details"] = details
     event: dict[str, Any] = {
         "class_uid": CLASS_UID,
         "class_name": "Compliance Finding",
@@ -137,7 +145,7 @@ def _event(
         "status_id": status,
         "status": _STATUS[status],
         "time": t,
-        "metadata": {**_METADATA, "uid": hashlib.sha256(f"{uid}\x1f{t}\x1f{activity}".encode()).hexdigest()[:32]},
+        "metadata": _METADATA,  # one object: to_ndjson encodes it once
         "finding_info": info,
         "compliance": compliance,
         "device": device,
@@ -166,6 +174,7 @@ def events(summary: Summary, lang: str = "vi", since: datetime | None = None) ->
     # encodes each shared object once): treat events as read-only
     devices: dict[str, dict[str, Any]] = {}
     remediations: dict[str, dict[str, Any] | None] = {}
+    shared: dict[Any, Any] = {}
 
     def keep(event: dict[str, Any]) -> bool:
         return since_ms is None or event["time"] >= since_ms
@@ -187,7 +196,7 @@ def events(summary: Summary, lang: str = "vi", since: datetime | None = None) ->
                 if control and control.remediation
                 else None
             )
-        event = _result_event(r, unit, device, remediations[r.control_id], finding, control, report, lang, inp)
+        event = _result_event(r, unit, device, remediations[r.control_id], finding, control, report, lang, inp, shared)
         if keep(event):
             yield event
 
@@ -196,11 +205,11 @@ def events(summary: Summary, lang: str = "vi", since: datetime | None = None) ->
             continue
         for h in f.hosts:
             current_hosts.add((f.unit, f.control_id, h.host))
-            event = _network_event(f, h.host, h.ips, h.detail, unit_names.get(f.unit, f.unit), inp.generated_at)
+            event = _network_event(f, h.host, h.ips, h.detail, unit_names.get(f.unit, f.unit), inp.generated_at, shared)
             if keep(event):
                 yield event
 
-    yield from (e for e in _closed(summary, current_hosts, unit_names) if keep(e))
+    yield from (e for e in _closed(summary, current_hosts, unit_names, shared) if keep(e))
 
 
 def _status(finding: Finding | None) -> tuple[int, int]:
@@ -226,6 +235,7 @@ def _result_event(
     report: HostReport | None,
     lang: str,
     inp: ReportInput,
+    shared: dict[Any, Any],
 ) -> dict[str, Any]:
     activity, status = _status(finding)
     severity = finding.severity if finding else Severity.medium
@@ -249,6 +259,7 @@ def _result_event(
         evidence=r.evidence or None,
         remediation=remediation,
         confidence=finding.confidence if finding else None,
+        shared=shared,
         unmapped={
             "secscan": {
                 "unit": unit,
@@ -262,7 +273,7 @@ def _result_event(
 
 
 def _network_event(
-    f: Finding, host: str, ips: list[str], detail: str | None, unit_name: str, when: datetime
+    f: Finding, host: str, ips: list[str], detail: str | None, unit_name: str, when: datetime, shared: dict[Any, Any]
 ) -> dict[str, Any]:
     activity, status = _status(f)
     device: dict[str, Any] = {"hostname": host, "type_id": 0, "org": {"name": unit_name, "uid": f.unit}}
@@ -288,11 +299,12 @@ def _network_event(
         remediation=_remediation(f.recommendation, []),
         confidence=None,
         unmapped={"secscan": {"unit": f.unit, "unit_finding": f.id}},
+        shared=shared,
     )
 
 
 def _closed(
-    summary: Summary, current: set[tuple[str, str, str]], unit_names: dict[str, str]
+    summary: Summary, current: set[tuple[str, str, str]], unit_names: dict[str, str], shared: dict[Any, Any]
 ) -> Iterator[dict[str, Any]]:
     """Hosts a previous finding listed that no longer fail (or the whole finding is resolved)."""
     prev = summary.inp.previous
@@ -330,11 +342,12 @@ def _closed(
                 remediation=None,
                 confidence=None,
                 unmapped={"secscan": {"unit": f.unit, "unit_finding": f.id}},
+                shared=shared,
             )
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_SHARED = ("device", "remediation")  # objects events() shares between events
+_SHARED = ("metadata", "compliance", "device", "remediation")  # objects events() shares between events
 
 
 def to_ndjson(items: Iterable[dict[str, Any]]) -> Iterator[str]:
