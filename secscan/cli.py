@@ -51,7 +51,10 @@ class LazyGroup(click.Group):
 
 
 def _available(target: str) -> bool:
-    return importlib.util.find_spec(target.split(":")[0]) is not None
+    try:
+        return importlib.util.find_spec(target.split(":")[0]) is not None
+    except ModuleNotFoundError:  # the stage's package itself is not there yet
+        return False
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

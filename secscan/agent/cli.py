@@ -23,7 +23,8 @@ def _finish(report: HostReport, out: str | None, unit: str | None, token: str | 
     if out:
         target = Path(out)
         if out.endswith(("/", "\\")) or target.is_dir():
-            target = delivery.out_path(target, report.host.hostname, document["collected_at"])
+            target = delivery.out_path(target, report.host.hostname, document["collected_at"],
+                                       document["report_id"])
         delivery.write_atomic(target, text)
         click.echo(f"wrote {target}", err=True)
     elif not push:
@@ -41,21 +42,29 @@ def _finish(report: HostReport, out: str | None, unit: str | None, token: str | 
         click.echo(f"delivered {len(result.delivered)} report(s) to {push}", err=True)
 
 
-def _token_option(token: str | None, unit: str | None) -> None:
+def _token_option(token: str | None, token_file: str | None, unit: str | None) -> str | None:
+    if token_file:
+        if token:
+            raise click.UsageError("give --token or --token-file, not both")
+        lines = Path(token_file).read_text(encoding="utf-8", errors="replace").split()
+        token = lines[0] if lines else ""
     if token is None:
-        return
+        return None
     if not unit:
         raise click.UsageError("--token needs --unit (the unit the token was issued for)")
     try:
         parse_token(token)
     except TokenError as exc:
-        raise click.BadParameter(str(exc), param_hint="--token") from exc
+        raise click.BadParameter(str(exc), param_hint="--token-file" if token_file else "--token") from exc
+    return token
 
 
 _common = [
     click.option("--out", "-o", help="FILE, or DIR/ for one file per run named by host and time"),
     click.option("--unit", help="unit id from org.yaml"),
     click.option("--token", envvar="SECSCAN_TOKEN", help="unit token (sst_...); signs the report"),
+    click.option("--token-file", type=click.Path(exists=True, dir_okay=False),
+                 help="read the token from this file (keeps it out of the process list)"),
     click.option("--push", metavar="URL", help="POST to a collector (https://.../api/v1/reports)"),
     click.option("--spool", type=click.Path(file_okay=False), help="spool folder for undelivered reports"),
     click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA bundle for --push"),
@@ -76,10 +85,10 @@ def agent() -> None:
 @agent.command()
 @common_options
 @click.option("--timeout", default=60.0, show_default=True, help="Windows: limit for the PowerShell capture (s)")
-def run(out: str | None, unit: str | None, token: str | None, push: str | None, spool: str | None,
-        ca_bundle: str | None, timeout: float) -> None:
+def run(out: str | None, unit: str | None, token: str | None, token_file: str | None, push: str | None,
+        spool: str | None, ca_bundle: str | None, timeout: float) -> None:
     """Collect this machine's facts and write a HostReport."""
-    _token_option(token, unit)
+    token = _token_option(token, token_file, unit)
     if sys.platform == "win32":
         from secscan.agent.windows import collect as collect_windows
 
@@ -96,12 +105,12 @@ def run(out: str | None, unit: str | None, token: str | None, push: str | None, 
 @agent.command()
 @click.argument("capture", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @common_options
-def decode(capture: str, out: str | None, unit: str | None, token: str | None, push: str | None,
-           spool: str | None, ca_bundle: str | None) -> None:
+def decode(capture: str, out: str | None, unit: str | None, token: str | None, token_file: str | None,
+           push: str | None, spool: str | None, ca_bundle: str | None) -> None:
     """Decode a Windows capture (secscan.windows-capture/1) into a HostReport."""
     from secscan.agent.windows import CaptureError, decode_capture
 
-    _token_option(token, unit)
+    token = _token_option(token, token_file, unit)
     raw = sys.stdin.buffer.read() if capture == "-" else Path(capture).read_bytes()
     try:
         report = decode_capture(raw)

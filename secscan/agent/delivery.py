@@ -38,11 +38,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def out_path(target: Path, hostname: str, collected_at: str) -> Path:
-    """``--out DIR/`` gets one file per run, named by host and time."""
+def out_path(target: Path, hostname: str, collected_at: str, report_id: str) -> Path:
+    """``--out DIR/`` gets one file per run, named by host and time (and the report id, so two
+    runs in the same second do not overwrite each other)."""
     safe_host = "".join(c if c.isalnum() or c in "-_" else "_" for c in hostname)[:63] or "host"
     stamp = collected_at.replace(":", "").replace("-", "")[:15]
-    return target / f"{safe_host}-{stamp}.json"
+    return target / f"{safe_host}-{stamp}-{report_id[:8]}.json"
 
 
 class PushResult:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, IPvAnyNetwork
 
@@ -31,8 +31,8 @@ from secscan.model.common import Contract, ShortText, Text
 ORG_SCHEMA = "secscan.org/1"
 
 # Stable ASCII ids so they can travel in agent config, URLs and file names.
-UnitId = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-Level = Field(ge=1, le=5)
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+Level = Annotated[int, Field(ge=1, le=5)]
 
 
 class Contact(Contract):
@@ -43,14 +43,14 @@ class Contact(Contract):
 
 
 class Unit(Contract):
-    id: str = UnitId
+    id: Id
     name: ShortText  # Vietnamese, with diacritics: "UBND xã Văn Lang"
     name_en: ShortText | None = None
     kind: ShortText  # free text: province, district, department, commune, ward, town, ...
     parent: str | None = None  # None only for the root
     networks: list[IPvAnyNetwork] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
-    level: int | None = Level  # override: wins over the decision's systems
+    level: Level | None = None  # override: wins over the decision's systems
     level_reason: Text | None = None  # why the override (shown in reports)
     address: Text | None = None
 
@@ -58,10 +58,10 @@ class Unit(Contract):
 class ClassifiedSystem(Contract):
     """One information system the decision classified (NĐ 85 Điều 5–11)."""
 
-    id: str = UnitId
+    id: Id
     name: ShortText  # "Mạng nội bộ (LAN) UBND huyện"
     name_en: ShortText | None = None
-    level: int = Level
+    level: Level
     units: list[str] = Field(default_factory=list)  # units whose machines belong to this system
     # internal | citizen | infrastructure | industrial | other (NĐ 85 Điều 6), free text
     category: ShortText | None = None
@@ -88,7 +88,7 @@ class Organisation(Contract):
     name_en: ShortText | None = None
     province: ShortText | None = None
     baseline: ShortText | None = None  # baseline id to judge against (default: vn-endpoint-nd85-tt12)
-    default_level: int | None = Level
+    default_level: Level | None = None
     units: list[Unit] = Field(min_length=1)
     decisions: list[Decision] = Field(default_factory=list)
 

@@ -34,6 +34,7 @@ ControlId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Subject = Literal["host", "scan_host"]
 Scalar = bool | int | float | str
+ParamValue = Scalar | list[Scalar]  # a list for contains(): e.g. ports that must not listen
 
 
 class Localized(Contract):
@@ -64,13 +65,13 @@ class Applicability(Contract):
 class Param(Contract):
     """A threshold: one value for every level, or one per level (all five)."""
 
-    value: Scalar | None = None
-    levels: dict[int, Scalar] | None = None
+    value: ParamValue | None = None
+    levels: dict[int, ParamValue] | None = None
     unit: ShortText | None = None  # "days", "minutes", "characters"
     verified: bool = False  # False: no retrieved text confirms this number
     note: Text | None = None
 
-    def at(self, level: int) -> Scalar | None:
+    def at(self, level: int) -> ParamValue | None:
         if self.levels is not None:
             return self.levels.get(level)
         return self.value
@@ -86,6 +87,8 @@ class Control(Contract):
     levels: dict[int, Requirement]
     levels_verified: bool = False  # False: the level at which it starts is not confirmed by a text
     applies_to: Applicability = Field(default_factory=Applicability)
+    # A fact-based precondition (e.g. "Office is installed"): false → not_applicable; null → unknown.
+    applies_when: Text | None = None
     requires: list[ShortText] = Field(default_factory=list)  # extra paths that must be non-null
     pass_: Text = Field(alias="pass")
     fail: Text | None = None
@@ -115,6 +118,7 @@ class Indicator(Contract):
 
     id: ControlId
     title: Localized
+    short: Localized | None = None  # a column header: "Có AV", "Bẻ khóa"
     control: ControlId
     counts: Literal["pass", "fail"] = "pass"
 

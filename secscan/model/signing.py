@@ -3,8 +3,8 @@
 A unit token looks like ``sst_<key_id>.<secret>``. The agent signs with a key derived from the
 secret; the collector stores only a hash of the whole token (to authenticate HTTP pushes) and the
 derived verification key (to check signatures on reports that arrive by USB stick, long after).
-The canonical form is the document without its ``signature`` member, keys sorted, no spaces,
-UTF-8: the collector recomputes it from the bytes it received, not from a re-serialised model.
+The collector recomputes the canonical form (``canonical``) from the bytes it received, not from a
+re-serialised model.
 """
 
 from __future__ import annotations
@@ -47,8 +47,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(b"secscan-token\x00" + token.strip().encode()).hexdigest()
 
 
-def canonical(document: dict[str, Any]) -> bytes:
+def canonical(document: dict[str, Any], key_id: str | None = None) -> bytes:
+    """The signed bytes: the document with its signature member reduced to alg and key_id (so the
+    key id cannot be swapped either), keys sorted, no spaces, UTF-8."""
     body = {k: v for k, v in document.items() if k != "signature"}
+    if key_id is not None:
+        body["signature"] = {"alg": ALG, "key_id": key_id}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
@@ -56,13 +60,15 @@ def canonical(document: dict[str, Any]) -> bytes:
 def sign(document: dict[str, Any], token: str) -> dict[str, Any]:
     """Return a copy of ``document`` carrying a ``signature`` member."""
     key_id, _ = parse_token(token)
-    value = hmac.new(signing_key(token), canonical(document), hashlib.sha256).hexdigest()
+    value = hmac.new(signing_key(token), canonical(document, key_id), hashlib.sha256).hexdigest()
     return {**document, "signature": {"alg": ALG, "key_id": key_id, "value": value}}
 
 
 def verify(document: dict[str, Any], key: bytes) -> bool:
     sig = document.get("signature")
-    if not isinstance(sig, dict) or sig.get("alg") != ALG or not isinstance(sig.get("value"), str):
+    if not isinstance(sig, dict) or set(sig) != {"alg", "key_id", "value"} or sig["alg"] != ALG:
         return False
-    expected = hmac.new(key, canonical(document), hashlib.sha256).hexdigest()
+    if not isinstance(sig["value"], str) or not isinstance(sig["key_id"], str):
+        return False
+    expected = hmac.new(key, canonical(document, sig["key_id"]), hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, sig["value"])

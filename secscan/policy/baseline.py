@@ -1,0 +1,378 @@
+"""Baselines: load a ``policies/*.yaml`` file, lint it (naming file, line and field), and compile
+every expression once into closures that judge plain report dictionaries."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from secscan.model.policy import LEVELS, Baseline, Control
+from secscan.model.result import Outcome, Requirement
+from secscan.policy import expr
+from secscan.policy.source import LintError, PolicyError, Source, pydantic_errors, read
+
+DEFAULT_BASELINE = "vn-endpoint-nd85-tt12"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_RANK = {Requirement.none: 0, Requirement.recommended: 1, Requirement.required: 2}
+
+
+class Verdict(NamedTuple):
+    control_id: str
+    requirement: Requirement
+    outcome: Outcome
+    evidence: dict[str, Any]
+    reason: str | None
+
+
+@lru_cache(maxsize=2)
+def subject_schema(subject: str) -> expr.SchemaView:
+    if subject == "scan_host":
+        from secscan.model.scan import ScannedHost
+
+        return expr.SchemaView(ScannedHost.model_json_schema(by_alias=True))
+    from secscan.model.host import HostReport
+
+    return expr.SchemaView(HostReport.model_json_schema(by_alias=True))
+
+
+def substitute(text: str, values: dict[str, Any]) -> str:
+    """``$max_days`` → ```30``` (a JMESPath JSON literal). Unknown names raise KeyError."""
+    return _PARAM.sub(lambda m: "`" + json.dumps(values[m.group(1)], ensure_ascii=False) + "`", text)
+
+
+def param_names(text: str) -> list[str]:
+    return _PARAM.findall(text)
+
+
+# --- compiled form ---------------------------------------------------------------------------
+
+
+def _getter(path: tuple[str, ...]) -> expr.Fn:
+    return expr.compile_expression(".".join(f'"{p}"' for p in path))
+
+
+@dataclass
+class CompiledControl:
+    control: Control
+    # (dotted path, getter) read from the document root: evidence; ``requires`` must be non-null
+    evidence: list[tuple[str, expr.Fn]]
+    requires: list[tuple[str, expr.Fn]]
+    # per level: (pass, fail or None); levels whose status is "-" still compile (indicators use them)
+    by_level: dict[int, tuple[expr.Fn, expr.Fn | None]]
+    # applies_when: (expression, the root facts it needs) or None
+    applies: tuple[expr.Fn, list[tuple[str, expr.Fn]]] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.control.id
+
+    def judge(self, doc: dict[str, Any], level: int, requirement: Requirement) -> Verdict:
+        evidence = {path: get(doc) for path, get in self.evidence}
+        if self.applies is not None:
+            condition, needs = self.applies
+            for path, get in needs:
+                if get(doc) is None:
+                    return Verdict(self.control.id, requirement, Outcome.unknown, evidence, missing_reason(doc, path))
+            applies = condition(doc)
+            if applies is False:
+                return Verdict(self.control.id, requirement, Outcome.not_applicable, evidence,
+                               f"not applicable: {self.control.applies_when}")
+            if applies is not True:
+                return Verdict(self.control.id, requirement, Outcome.unknown, evidence,
+                               f"applicability undecided: {self.control.applies_when}")
+        for path, get in self.requires:
+            value = evidence[path] if path in evidence else get(doc)
+            if value is None:
+                return Verdict(self.control.id, requirement, Outcome.unknown, evidence, missing_reason(doc, path))
+        passed, failed = self.by_level[level]
+        try:
+            p = passed(doc)
+            f = failed(doc) if failed is not None else None
+        except expr.JMESPathError as exc:
+            return Verdict(self.control.id, requirement, Outcome.unknown, evidence, f"expression error: {exc}")
+        if f is True:
+            return Verdict(self.control.id, requirement, Outcome.failed, evidence, None)
+        if p is True:
+            return Verdict(self.control.id, requirement, Outcome.passed, evidence, None)
+        if failed is None and p is False:
+            return Verdict(self.control.id, requirement, Outcome.failed, evidence, None)
+        return Verdict(self.control.id, requirement, Outcome.unknown, evidence,
+                       "the facts present do not decide this control (a value inside a list is unknown)")
+
+
+def missing_reason(doc: dict[str, Any], path: str) -> str:
+    """Why ``path`` is null: the probe that fills it (``probes[].sections``), with its status."""
+    probes = doc.get("probes") or []
+    best: tuple[int, dict[str, Any]] | None = None
+    for probe in probes:
+        for section in probe.get("sections") or []:
+            if path == section or path.startswith(section + ".") or section.startswith(path + "."):
+                score = len(section) if path.startswith(section) else 0
+                if best is None or score > best[0]:
+                    best = (score, probe)
+    if best is None:
+        return f"{path}: no probe reported this fact"
+    probe = best[1]
+    if probe.get("status") == "ok":
+        return f"{path}: not observed (probe {probe.get('name')} ran)"
+    error = f": {probe['error']}" if probe.get("error") else ""
+    return f"{path}: {probe.get('status')} (probe {probe.get('name')}){error}"
+
+
+@dataclass
+class _Plan:
+    run: list[tuple[CompiledControl, Requirement]]
+    constant: list[Verdict]  # not applicable: the same verdict for every host of this shape
+
+
+class CompiledBaseline:
+    def __init__(self, baseline: Baseline, controls: list[CompiledControl], path: str | None = None,
+                 id_line: int | None = None):
+        self.baseline = baseline
+        self.path = path
+        self.id_line = id_line
+        self.controls = controls
+        self.by_id = {c.id: c for c in controls}
+        self._indicator_controls = {i.control for i in baseline.indicators}
+        self._plans: dict[tuple[str, Any, Any, int], _Plan] = {}
+
+    @property
+    def id(self) -> str:
+        return self.baseline.id
+
+    def _plan(self, subject: str, family: Any, role: Any, level: int) -> _Plan:
+        key = (subject, family, role, level)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        run: list[tuple[CompiledControl, Requirement]] = []
+        constant: list[Verdict] = []
+        for c in self.controls:
+            applies = c.control.applies_to
+            if applies.subject != subject:
+                continue
+            requirement = c.control.requirement(level)
+            if requirement is Requirement.none and c.id not in self._indicator_controls:
+                continue
+            if subject == "host" and applies.os_family is not None and family is None:
+                constant.append(Verdict(c.id, requirement, Outcome.unknown, {"host.os.family": None},
+                                        "host.os.family: not observed, so applicability is unknown"))
+            elif subject == "host" and applies.os_family is not None and family not in applies.os_family:
+                constant.append(Verdict(c.id, requirement, Outcome.not_applicable, {"host.os.family": family},
+                                        f"applies to {', '.join(applies.os_family)} only"))
+            elif subject == "host" and applies.role is not None and role is not None and role not in applies.role:
+                constant.append(Verdict(c.id, requirement, Outcome.not_applicable, {"host.role": role},
+                                        f"applies to role {', '.join(applies.role)} only"))
+            else:
+                run.append((c, requirement))
+        plan = self._plans[key] = _Plan(run, constant)
+        return plan
+
+    def judge(self, doc: dict[str, Any], level: int) -> list[Verdict]:
+        """Judge one HostReport document (``to_document()``) at ``level``; no re-validation."""
+        host = doc.get("host")
+        os_ = host.get("os") if host.__class__ is dict else None
+        family = os_.get("family") if os_.__class__ is dict else None
+        role = host.get("role") if host.__class__ is dict else None
+        plan = self._plan("host", family, role, level)
+        out = list(plan.constant)
+        out += [c.judge(doc, level, requirement) for c, requirement in plan.run]
+        return out
+
+    def judge_scan_host(self, doc: dict[str, Any], level: int) -> list[Verdict]:
+        """Judge one ``ScanReport.hosts[]`` item document at ``level``."""
+        plan = self._plan("scan_host", None, None, level)
+        return [c.judge(doc, level, requirement) for c, requirement in plan.run]
+
+
+# --- load, lint, compile ---------------------------------------------------------------------
+
+
+def lint_baseline_file(path: str | Path) -> list[LintError]:
+    return check_baseline_file(path)[1]
+
+
+def load_baseline(path: str | Path) -> CompiledBaseline:
+    compiled, errors = check_baseline_file(path)
+    if errors or compiled is None:
+        raise PolicyError(errors)
+    return compiled
+
+
+def default_policy_files() -> list[Path]:
+    from secscan.resources import data_dir
+
+    return sorted(data_dir("policies").glob("*.yaml"))
+
+
+def load_baselines(paths: Iterable[str | Path] | None = None) -> dict[str, CompiledBaseline]:
+    """Every baseline in ``paths`` (default: the shipped ``policies/*.yaml``), keyed by id."""
+    out: dict[str, CompiledBaseline] = {}
+    errors: list[LintError] = []
+    for path in default_policy_files() if paths is None else paths:
+        compiled, errs = check_baseline_file(path)
+        errors += errs
+        if compiled is not None and not errs:
+            if compiled.id in out:
+                errors.append(LintError(str(path), compiled.id_line, "id",
+                                        f"baseline id {compiled.id!r} also in {out[compiled.id].path}"))
+            out[compiled.id] = compiled
+    if errors:
+        raise PolicyError(errors)
+    return out
+
+
+def default_baseline() -> CompiledBaseline:
+    return load_baselines()[DEFAULT_BASELINE]
+
+
+def check_baseline_file(path: str | Path) -> tuple[CompiledBaseline | None, list[LintError]]:
+    src = read(path)
+    if src.errors and src.data is None:
+        return None, src.errors
+    if not isinstance(src.data, dict):
+        src.error((), "a baseline is a mapping with id, version, title, regulation, cumulative, controls")
+        return None, src.errors
+    _lint_raw(src)
+    try:
+        baseline = Baseline.model_validate(src.data)
+    except ValidationError as exc:
+        pydantic_errors(src, exc)
+        return None, src.errors
+    compiled = _compile(baseline, src)
+    return (None if src.errors else compiled), src.errors
+
+
+def _lint_raw(src: Source) -> None:
+    """Checks that need the raw YAML (before pydantic): duplicate ids, every level explicit."""
+    seen: dict[str, int] = {}
+    for key in ("controls", "indicators"):
+        items = src.data.get(key)
+        if not isinstance(items, list):
+            continue
+        seen.clear()
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            cid = item.get("id")
+            if isinstance(cid, str):
+                if cid in seen:
+                    first = src.line((key, seen[cid], "id"))
+                    src.error((key, i, "id"), f"duplicate id {cid!r} (first at line {first})")
+                else:
+                    seen[cid] = i
+            levels = item.get("levels") if key == "controls" else None
+            if isinstance(levels, dict):
+                for level in levels:
+                    if level not in LEVELS:
+                        src.error((key, i, "levels", level), f"level {level!r} out of range: levels are 1 to 5")
+                missing = [lvl for lvl in LEVELS if lvl not in levels]
+                if missing:
+                    src.error((key, i, "levels"), f"status missing for level(s) {missing}: state every level 1-5 "
+                              "as required, recommended or '-'")
+
+
+def _compile(baseline: Baseline, src: Source) -> CompiledBaseline:
+    controls = []
+    ids = {c.id for c in baseline.controls}
+    for index, control in enumerate(baseline.controls):
+        loc = ("controls", index)
+        compiled = _compile_control(control, baseline, src, loc)
+        if compiled is not None:
+            controls.append(compiled)
+    for index, indicator in enumerate(baseline.indicators):
+        if indicator.control not in ids:
+            src.error(("indicators", index, "control"), f"unknown control {indicator.control!r}")
+    return CompiledBaseline(baseline, controls, src.file, src.line(("id",)))
+
+
+def _compile_control(control: Control, baseline: Baseline, src: Source, loc: tuple) -> CompiledControl | None:
+    before = len(src.errors)
+    # parameters: every $name must be defined, with a value at every level where the control counts
+    texts = {"pass": control.pass_, **({"fail": control.fail} if control.fail else {}),
+             **({"applies_when": control.applies_when} if control.applies_when else {})}
+    used = {name for text in texts.values() for name in param_names(text)}
+    for key, text in texts.items():
+        for name in param_names(text):
+            if key == "applies_when":
+                src.error((*loc, key), f"${name}: parameters are not allowed in applies_when")
+            elif name not in control.params:
+                src.error((*loc, key), f"unknown parameter ${name}: define it under params")
+    for name, param in control.params.items():
+        if name not in used:
+            src.error((*loc, "params", name), f"parameter {name!r} is not used by pass or fail")
+        if param.levels is not None:
+            bad = sorted(k for k in param.levels if k not in LEVELS)
+            if bad:
+                src.error((*loc, "params", name, "levels"), f"level(s) {bad} out of range: levels are 1 to 5")
+        for level in LEVELS:
+            if control.requirement(level) is not Requirement.none and param.at(level) is None:
+                src.error((*loc, "params", name), f"no value at level {level}, where the control is "
+                          f"{control.requirement(level).value}")
+    if baseline.cumulative:
+        for level in LEVELS[1:]:
+            if _RANK[control.requirement(level)] < _RANK[control.requirement(level - 1)]:
+                src.error((*loc, "levels", level), f"cumulative baseline: {control.requirement(level).value} at "
+                          f"level {level} relaxes {control.requirement(level - 1).value} at level {level - 1}")
+    if control.applies_to.subject == "scan_host" and (control.applies_to.os_family or control.applies_to.role):
+        src.error((*loc, "applies_to"), "os_family/role apply to subject host only")
+    if len(src.errors) > before:
+        return None
+
+    schema = subject_schema(control.applies_to.subject)
+    roots: list[tuple[str, ...]] = []
+    applies_roots: list[tuple[str, ...]] = []
+    by_level: dict[int, tuple[expr.Fn, expr.Fn | None]] = {}
+    cache: dict[str, expr.Fn] = {}
+    for key, text in texts.items():
+        probe_values = {name: control.params[name].at(1) for name in param_names(text)}
+        try:
+            analysis = expr.analyse(expr.parse(substitute(text, probe_values)), schema)
+        except expr.JMESPathError as exc:
+            src.error((*loc, key), f"invalid JMESPath: {exc}".replace("\n", " "))
+            continue
+        for path in analysis.unknown_paths:
+            src.error((*loc, key), f"unknown fact path {path!r}: not in the {control.applies_to.subject} schema")
+        target = applies_roots if key == "applies_when" else roots
+        target += [p for p in analysis.root_paths if p not in target]
+    for index, path in enumerate(control.requires):
+        try:
+            analysis = expr.analyse(expr.parse(path), schema)
+        except expr.JMESPathError as exc:
+            src.error((*loc, "requires", index), f"invalid path: {exc}".replace("\n", " "))
+            continue
+        if analysis.unknown_paths or len(analysis.root_paths) != 1 or ".".join(analysis.root_paths[0]) != path:
+            src.error((*loc, "requires", index), f"{path!r} is not a fact path of the {control.applies_to.subject} "
+                      "schema (write a dotted path such as hardening.rdp.enabled)")
+    if len(src.errors) > before:
+        return None
+    for level in LEVELS:
+        values = {name: p.at(level) for name, p in control.params.items()}
+        pair = []
+        for text in (control.pass_, control.fail):
+            if text is None:
+                pair.append(None)
+                continue
+            concrete = substitute(text, values)
+            if concrete not in cache:
+                cache[concrete] = expr.compile_expression(concrete)
+            pair.append(cache[concrete])
+        by_level[level] = (pair[0], pair[1])
+    evidence = [(".".join(p), _getter(p)) for p in roots]
+    # Without an explicit fail expression every fact read from the root must be present:
+    # "not pass" on a missing fact would otherwise read as fail, or worse, pass.
+    required = list(evidence) if control.fail is None else []
+    known = {path for path, _ in required}
+    required += [(p, _getter(tuple(p.split(".")))) for p in control.requires if p not in known]
+    applies = None
+    if control.applies_when:
+        applies = (expr.compile_expression(control.applies_when),
+                   [(".".join(p), _getter(p)) for p in applies_roots])
+    return CompiledControl(control, evidence, required, by_level, applies)

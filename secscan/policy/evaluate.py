@@ -1,0 +1,110 @@
+"""Judge reports: place each host in a unit, take the unit's level, run the compiled baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from secscan.model.host import HostReport
+from secscan.model.org import Organisation
+from secscan.model.result import Result, UnplacedHost
+from secscan.model.scan import ScanReport
+from secscan.policy.baseline import CompiledBaseline, Verdict
+from secscan.policy.org import place_address
+
+
+def _doc(report: HostReport | ScanReport | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(report, dict):
+        return report
+    return report.model_dump(mode="json", by_alias=True)
+
+
+def _addresses(doc: dict[str, Any]) -> list[str]:
+    host = doc.get("host") or {}
+    out: list[str] = []
+    for iface in host.get("interfaces") or []:
+        out += iface.get("ipv4") or []
+        out += iface.get("ipv6") or []
+    return out
+
+
+def place_host(report: HostReport | dict[str, Any], org: Organisation) -> tuple[str | None, str]:
+    """(unit id, how it was found): the report's own ``unit`` when org.yaml knows it, else the
+    unit whose network holds one of the host's addresses (most specific network first)."""
+    doc = _doc(report)
+    named = doc.get("unit")
+    if named is not None and named in org.unit_index:
+        return named, "unit named in the report"
+    unit = place_address(org, _addresses(doc))
+    if unit is not None:
+        return unit, "interface address in the unit's network"
+    if named is not None:
+        return None, f"unit {named!r} named in the report is not in org.yaml, and no address is in a unit network"
+    return None, "report names no unit and no interface address is in a unit network"
+
+
+def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBaseline
+                   ) -> tuple[str | None, int | None, list[Verdict], str | None]:
+    """(unit, level, verdicts, why unplaced). The bulk path: plain dicts in, tuples out."""
+    unit, how = place_host(doc, org)
+    if unit is None:
+        return None, None, [], how
+    level = org.level_of(unit)
+    if level is None:
+        return unit, None, [], f"unit {unit!r} has no level (org.yaml)"
+    return unit, level, baseline.judge(doc, level), None
+
+
+def _hostname(doc: dict[str, Any]) -> str:
+    host = doc.get("host") or {}
+    return str(host.get("hostname") or doc.get("report_id") or "?")
+
+
+def _results(verdicts: list[Verdict], baseline: CompiledBaseline, report_id: str, host: str, unit: str,
+             level: int) -> list[Result]:
+    out = []
+    for v in verdicts:
+        control = baseline.by_id[v.control_id].control
+        out.append(Result(report_id=report_id, host=host, unit=unit, baseline=baseline.id, control_id=v.control_id,
+                          level=level, requirement=v.requirement, outcome=v.outcome, severity=control.severity,
+                          evidence=v.evidence, reason=v.reason))
+    return out
+
+
+def evaluate_host(report: HostReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
+    """One Result per applicable control; ``[]`` when the host has no unit or level (see place_host)."""
+    doc = _doc(report)
+    unit, level, verdicts, _ = judge_document(doc, org, baseline)
+    if unit is None or level is None:
+        return []
+    return _results(verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+
+
+def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
+    """Controls with ``applies_to.subject: scan_host``, for every host nmap saw (host = its IP)."""
+    doc = _doc(scan)
+    named = doc.get("unit") if doc.get("unit") in org.unit_index else None
+    out: list[Result] = []
+    for host in doc.get("hosts") or []:
+        unit = named or place_address(org, [host.get("ip")])
+        level = org.level_of(unit) if unit else None
+        if unit is None or level is None:
+            continue
+        out += _results(baseline.judge_scan_host(host, level), baseline, str(doc.get("scan_id")),
+                        str(host.get("ip")), unit, level)
+    return out
+
+
+def evaluate_reports(reports: Iterable[HostReport | dict[str, Any]], org: Organisation, baseline: CompiledBaseline
+                     ) -> tuple[list[Result], list[UnplacedHost]]:
+    """Many reports: the Results, and the hosts that could not be judged with the reason."""
+    results: list[Result] = []
+    unplaced: list[UnplacedHost] = []
+    for report in reports:
+        doc = _doc(report)
+        unit, level, verdicts, why = judge_document(doc, org, baseline)
+        if unit is None or level is None:
+            unplaced.append(UnplacedHost(report_id=str(doc.get("report_id")), host=_hostname(doc), reason=why or "?"))
+            continue
+        results += _results(verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+    return results, unplaced

@@ -1,0 +1,75 @@
+"""The per-unit tables printed by ``secscan evaluate`` (rich). Vietnamese by default."""
+
+from __future__ import annotations
+
+from secscan.model.result import OrgSummary, UnitSummary
+from secscan.policy.baseline import CompiledBaseline
+
+_LABELS = {
+    "vi": {"unit": "Đơn vị", "level": "Cấp độ", "hosts": "Số máy", "score": "Điểm",
+           "passed": "Đạt", "failed": "Không đạt", "unknown": "Chưa rõ", "compliant": "Máy đạt đủ",
+           "recommended": "Khuyến nghị", "total": "Toàn cơ quan", "unplaced": "Chưa xác định đơn vị/cấp độ",
+           "title": "Tuân thủ yêu cầu bắt buộc theo cấp độ", "indicators": "Chỉ tiêu (số máy / số máy xác định được)",
+           "note": "Điểm = Đạt / (Đạt + Không đạt) trên các yêu cầu bắt buộc; Chưa rõ (thiếu dữ liệu) tính riêng, "
+           "không bao giờ tính là đạt. \"+n?\": n máy chưa xác định được.",
+           "unverified": "Lưu ý"},
+    "en": {"unit": "Unit", "level": "Level", "hosts": "Hosts", "score": "Score",
+           "passed": "Pass", "failed": "Fail", "unknown": "Unknown", "compliant": "Compliant hosts",
+           "recommended": "Recommended", "total": "Whole organisation", "unplaced": "No unit/level",
+           "title": "Required controls by security level", "indicators": "Indicators (hosts / hosts judged)",
+           "note": "Score = pass / (pass + fail) over required controls; unknown (missing facts) is shown apart and "
+           "never counted as pass. \"+n?\": n hosts could not be judged.",
+           "unverified": "Note"},
+}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _share(unit: UnitSummary, indicator_id: str) -> str:
+    ind = next((i for i in unit.indicators if i.indicator_id == indicator_id), None)
+    if ind is None:
+        return "—"
+    text = f"{_pct(ind.share)} ({ind.count}/{ind.judged})" if ind.judged else "—"
+    return text + (f" +{ind.unknown}?" if ind.unknown else "")
+
+
+def print_summary(summary: OrgSummary, baseline: CompiledBaseline, lang: str = "vi") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = _LABELS[lang]
+    console = Console()
+    rows = [(u, u.name, False) for u in summary.units] + [(summary.total, t["total"], True)]
+
+    table = Table(title=f"{t['title']} — {summary.organisation}", caption=t["note"])
+    for key in ("unit", "level", "hosts", "score", "passed", "failed", "unknown", "compliant", "recommended"):
+        table.add_column(t[key], justify="left" if key == "unit" else "right")
+    for unit, name, bold in rows:
+        if bold:
+            table.add_section()
+        table.add_row(name, str(unit.level or "—"), str(unit.hosts), _pct(unit.score), str(unit.required.passed),
+                      str(unit.required.failed), str(unit.required.unknown), f"{unit.hosts_compliant}/{unit.hosts}",
+                      _pct(unit.recommended.score()), style="bold" if bold else None)
+    console.print(table)
+
+    indicators = baseline.baseline.indicators
+    if indicators:
+        table = Table(title=t["indicators"])
+        table.add_column(t["unit"])
+        for ind in indicators:
+            table.add_column((ind.short or ind.title).get(lang), justify="right")
+        for unit, name, bold in rows:
+            if bold:
+                table.add_section()
+            table.add_row(name, *[_share(unit, ind.id) for ind in indicators], style="bold" if bold else None)
+        console.print(table)
+
+    if summary.unplaced:
+        console.print(f"[yellow]{t['unplaced']}:[/yellow]")
+        for host in summary.unplaced:
+            console.print(f"  {host.host} ({host.report_id}): {host.reason}")
+    note = baseline.baseline.status_note
+    console.print(f"[dim]{baseline.baseline.title.get(lang)} {baseline.baseline.version}"
+                  + (f" — {t['unverified']}: {note.get(lang)}" if note else "") + "[/dim]")

@@ -1,0 +1,128 @@
+"""Property: making any fact unknown (null, or removing it) never turns a fail — or anything
+that was not a pass — into a pass, and never hides a fail as not_applicable."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secscan.model.host import HostReport
+from secscan.model.result import Outcome
+from secscan.policy import default_baseline
+
+BASELINE = default_baseline()
+
+maybe_bool = st.none() | st.booleans()
+
+
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+product = st.fixed_dictionaries({
+    "name": st.sampled_from(["Microsoft Defender Antivirus", "BKAV Pro", "Kaspersky Endpoint Security", "ClamAV"]),
+    "source": st.sampled_from(["securitycenter2", "defender", "clamav", "service"]),
+    "state": st.sampled_from(["on", "off", "snoozed", "expired", "unknown"]),
+    "enabled": maybe_bool, "real_time": maybe_bool, "up_to_date": maybe_bool,
+    "signature_age_days": maybe(st.floats(min_value=0, max_value=400, allow_nan=False)),
+    "centrally_managed": maybe_bool,
+})
+licence = st.fixed_dictionaries({
+    "product": st.just("Windows(R), Professional edition"),
+    "classification": st.sampled_from(["genuine", "suspicious", "unlicensed", "unknown"]),
+})
+activator = st.fixed_dictionaries({
+    "kind": st.sampled_from(["kms_host", "service", "task", "file"]), "detail": st.just("x"),
+    "confidence": st.sampled_from(["high", "medium", "low"]),
+})
+tool = st.fixed_dictionaries({"name": st.sampled_from(["UltraViewer", "TeamViewer", "AnyDesk"]),
+                              "installed": maybe_bool, "running": maybe_bool})
+small = maybe(st.integers(min_value=0, max_value=30))
+
+hardening = st.fixed_dictionaries({
+    "firewall": maybe(st.fixed_dictionaries({"enabled": maybe_bool})),
+    "patches": maybe(st.fixed_dictionaries({
+        "days_since_last_patch": maybe(st.floats(min_value=0, max_value=900, allow_nan=False)),
+        "auto_updates": maybe_bool})),
+    "os_end_of_life": maybe(st.fixed_dictionaries({"supported": maybe_bool})),
+    "smb": maybe(st.fixed_dictionaries({"smb1_server": maybe_bool, "smb1_client": maybe_bool})),
+    "rdp": maybe(st.fixed_dictionaries({"enabled": maybe_bool, "nla_required": maybe_bool})),
+    "autorun": maybe(st.fixed_dictionaries({"disabled_all_drives": maybe_bool})),
+    "local_admins": maybe(st.fixed_dictionaries({
+        "count": small, "builtin_admin_enabled": maybe_bool, "guest_enabled": maybe_bool,
+        "nopasswd_sudo": maybe(st.lists(st.just("%sudo ALL=(ALL) NOPASSWD: ALL"), max_size=2))})),
+    "password_policy": maybe(st.fixed_dictionaries({"min_length": small, "max_age_days": maybe(
+        st.integers(min_value=0, max_value=400)), "complexity": maybe_bool})),
+    "lockout": maybe(st.fixed_dictionaries({"threshold": small})),
+    "disk_encryption": maybe(st.fixed_dictionaries({"system_volume_encrypted": maybe_bool})),
+    "screen_lock": maybe(st.fixed_dictionaries({"enabled": maybe_bool, "timeout_seconds": maybe(
+        st.integers(min_value=0, max_value=7200))})),
+    "remote_access": maybe(st.fixed_dictionaries({"tools": st.lists(tool, max_size=2)})),
+    "listening_ports": maybe(st.lists(st.fixed_dictionaries({
+        "port": st.sampled_from([22, 23, 80, 445, 3389]), "proto": st.just("tcp"), "address": st.just("0.0.0.0")}),
+        max_size=3)),
+    "ssh": maybe(st.fixed_dictionaries({"installed": maybe_bool, "permit_root_login": maybe(
+        st.sampled_from(["yes", "no", "prohibit-password"]))})),
+})
+
+report = st.fixed_dictionaries({
+    "report_id": st.just("6f1c2a52-3f7e-4a51-9d0e-6f0a2b7c9d10"),
+    "collected_at": st.just("2026-11-20T08:30:00+07:00"),
+    "agent": st.just({"version": "0.1.0", "platform": "windows"}),
+    "host": st.fixed_dictionaries({"hostname": st.just("PC"), "role": maybe(st.sampled_from(["workstation", "server"])),
+                                   "os": st.fixed_dictionaries({"family": st.sampled_from(["windows", "linux"])})}),
+    "antivirus": st.fixed_dictionaries({"products": maybe(st.lists(product, max_size=3))}),
+    "licences": st.fixed_dictionaries({"os": maybe(licence), "office": maybe(st.lists(licence, max_size=2)),
+                                       "activators": maybe(st.lists(activator, max_size=2))}),
+    "hardening": hardening,
+})
+
+
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key / list index in the facts sections: each is a fact that can become unknown."""
+    out = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.append((*prefix, key))
+            out += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out.append((*prefix, i))
+            out += paths(value, (*prefix, i))
+    return out
+
+
+def knock_out(doc: dict[str, Any], path: tuple, remove: bool) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    if remove and isinstance(node, dict):
+        del node[path[-1]]
+    else:
+        node[path[-1]] = None
+    return doc
+
+
+def outcomes(doc: dict[str, Any], level: int) -> dict[str, Outcome]:
+    return {v.control_id: v.outcome for v in BASELINE.judge(doc, level)}
+
+
+@settings(max_examples=int(os.environ.get("SECSCAN_PROPERTY_EXAMPLES", "150")), deadline=None)
+@given(report, st.data(), st.integers(min_value=1, max_value=5), st.booleans())
+def test_unknown_fact_never_makes_a_pass(raw: dict[str, Any], data: st.DataObject, level: int, remove: bool) -> None:
+    doc = HostReport.model_validate(raw).to_document()
+    candidates = [p for p in paths(doc) if p[0] in ("antivirus", "licences", "hardening", "host")]
+    path = data.draw(st.sampled_from(candidates))
+    before = outcomes(doc, level)
+    after = outcomes(knock_out(doc, path, remove), level)
+    for control_id, outcome in after.items():
+        was = before.get(control_id)
+        if outcome is Outcome.passed:
+            assert was is Outcome.passed, f"{control_id}: {was} became pass when {'.'.join(map(str, path))} unknown"
+        if was is Outcome.failed:
+            assert outcome in (Outcome.failed, Outcome.unknown), f"{control_id}: fail became {outcome}"
