@@ -50,6 +50,20 @@ class ControlInfo(Contract):
     heuristic: bool = False  # detection is a heuristic (activators): findings carry a confidence
 
 
+IndicatorKey = Literal[
+    "av_present", "av_current", "windows_licensed", "office_licensed", "activators", "unsupported_os"
+]
+
+
+class IndicatorRef(Contract):
+    """Which control's outcome a headline figure is read from (the policy's ``Indicator``):
+    ``counts: pass`` counts hosts that pass it, ``fail`` hosts that fail it; unknown apart."""
+
+    key: IndicatorKey
+    control: ShortText
+    counts: Literal["pass", "fail"] = "pass"
+
+
 class Snapshot(Contract):
     """What one period's report leaves for the next one: its findings and its indicator figures."""
 
@@ -68,6 +82,7 @@ class ReportInput(Contract):
     generated_at: AwareDatetime
     units: list[UnitInfo]
     controls: list[ControlInfo] = Field(default_factory=list)
+    indicators: list[IndicatorRef] = Field(default_factory=list)
     hosts: list[HostReport] = Field(default_factory=list)  # the latest report of each host
     results: list[Result] = Field(default_factory=list)
     scans: list[ScanReport] = Field(default_factory=list)

@@ -15,7 +15,7 @@ from secscan.model.finding import Reference, Severity
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Requirement, Result
 from secscan.model.scan import ScanReport
-from secscan.report.inputs import Bilingual, ControlInfo, ReportInput, UnitInfo
+from secscan.report.inputs import Bilingual, ControlInfo, IndicatorRef, ReportInput, UnitInfo
 
 HA_HOA_UNITS = [
     "Thị trấn Hạ Hòa",
@@ -131,6 +131,16 @@ CONTROLS = [
             vi="Gỡ bỏ công cụ bẻ khóa, quét mã độc toàn bộ máy.", en="Remove the activator and run a full malware scan."
         ),
     ),
+]
+
+
+INDICATORS = [
+    IndicatorRef(key="av_present", control="av_present"),
+    IndicatorRef(key="av_current", control="av_current"),
+    IndicatorRef(key="windows_licensed", control="lic_windows"),
+    IndicatorRef(key="office_licensed", control="lic_office"),
+    IndicatorRef(key="activators", control="lic_activator", counts="fail"),
+    IndicatorRef(key="unsupported_os", control="os_supported", counts="fail"),
 ]
 
 
@@ -325,6 +335,7 @@ def sample_input(
         generated_at=when,
         units=unit_infos,
         controls=CONTROLS,
+        indicators=INDICATORS,
         hosts=host_reports,
         results=results,
         scans=scan_reports,

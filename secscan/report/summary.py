@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
-from secscan.model.host import HostReport, LicenceClass
 from secscan.model.result import Outcome, Requirement
 from secscan.report.bulk import paused_gc
 from secscan.report.config import Prices
@@ -20,7 +19,6 @@ from secscan.report.findings import build_findings
 from secscan.report.inputs import ReportInput, Snapshot, UnitInfo
 
 _HIGH = {Severity.high.value, Severity.critical.value}
-_BAD_LICENCE = {LicenceClass.unlicensed, LicenceClass.suspicious}
 
 
 @dataclass
@@ -64,9 +62,7 @@ class Indicators:
     scanned_units: int = 0
     av_present: Count = field(default_factory=Count)
     av_current: Count = field(default_factory=Count)  # among hosts with AV present
-    windows: int = 0  # Windows hosts
-    windows_licensed: Count = field(default_factory=Count)
-    office: int = 0  # hosts with Office installed
+    windows_licensed: Count = field(default_factory=Count)  # over the hosts the control applies to
     office_licensed: Count = field(default_factory=Count)
     activators: Count = field(default_factory=Count)  # yes = an activator was found
     unsupported_os: Count = field(default_factory=Count)  # yes = the OS is out of support
@@ -74,6 +70,11 @@ class Indicators:
     passed: int = 0  # required (host, control) results
     failed: int = 0
     unknown: int = 0
+
+    @property
+    def windows(self) -> int:
+        """Hosts the Windows-licence control applies to (Windows hosts)."""
+        return self.windows_licensed.total
 
     @property
     def coverage_pct(self) -> float | None:
@@ -189,47 +190,6 @@ class Summary:
         )
 
 
-def _av(report: HostReport, ind: Indicators) -> None:
-    products = report.antivirus.products
-    if products is None:
-        ind.av_present.add(None)
-        return
-    active = [p for p in products if p.enabled is True or p.state.value == "on"]
-    if not active:
-        # Products listed but none known to be on: present is unknown if any state is unknown.
-        ind.av_present.add(None if any(p.enabled is None and p.state.value == "unknown" for p in products) else False)
-        return
-    ind.av_present.add(True)
-    current = [p.up_to_date for p in active]
-    ind.av_current.add(True if True in current else None if None in current else False)
-
-
-def _licences(report: HostReport, ind: Indicators) -> None:
-    lic = report.licences
-    if report.host.os.family == "windows":
-        ind.windows += 1
-        cls = lic.os.classification if lic.os else LicenceClass.unknown
-        ind.windows_licensed.add(True if cls is LicenceClass.genuine else False if cls in _BAD_LICENCE else None)
-    if lic.office is None:
-        if report.host.os.family == "windows":
-            ind.office_licensed.add(None)  # not checked: may or may not have Office
-    elif lic.office:
-        ind.office += 1
-        classes = {o.classification for o in lic.office}
-        ind.office_licensed.add(
-            False if classes & _BAD_LICENCE else True if classes == {LicenceClass.genuine} else None
-        )
-    ind.activators.add(None if lic.activators is None else bool(lic.activators))
-
-
-def _host_indicators(report: HostReport, ind: Indicators) -> None:
-    ind.hosts += 1
-    _av(report, ind)
-    _licences(report, ind)
-    eol = report.hardening.os_end_of_life
-    ind.unsupported_os.add(None if eol is None or eol.supported is None else not eol.supported)
-
-
 def summarise(inp: ReportInput, prices: Prices | None = None, lang: str = "vi") -> Summary:
     """``prices`` (report.yaml) turn licence counts into a cost; without them the cost is 0."""
     with paused_gc():
@@ -241,10 +201,20 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
     units = {u.id: u for u in inp.units}
     per_unit: dict[str, Indicators] = defaultdict(Indicators)
     for report in inp.hosts:
-        _host_indicators(report, per_unit[report.unit or ""])
+        per_unit[report.unit or ""].hosts += 1
+    indicator_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for ref in inp.indicators:
+        indicator_of[ref.control].append((ref.key, ref.counts))
     high_hosts: dict[str, set[str]] = defaultdict(set)
     for r in inp.results:
         ind = per_unit[r.unit or ""]
+        # headline indicators: read off their control's outcome (the policy's Indicator), over
+        # every host it applies to, whatever the requirement at the host's level
+        for key, counts in indicator_of.get(r.control_id, ()):
+            if r.outcome is Outcome.unknown:
+                getattr(ind, key).add(None)
+            elif r.outcome is not Outcome.not_applicable:
+                getattr(ind, key).add((r.outcome is Outcome.passed) == (counts == "pass"))
         if r.requirement is Requirement.required:
             if r.outcome is Outcome.passed:
                 ind.passed += 1

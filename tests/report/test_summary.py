@@ -4,7 +4,6 @@ from collections import Counter
 
 import pytest
 
-from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Requirement
 from secscan.report.config import Prices
 from secscan.report.sample import sample_input
@@ -60,12 +59,15 @@ def test_licences_to_buy_and_cost(small):
     assert ("licences", {"windows": bad_windows, "office": bad_office, "cost": s.licences.cost}) in s.recommendations
 
 
-def test_av_state_unknown_products_are_not_counted_as_absent():
-    inp = sample_input(units=1, hosts_per_unit=1, seed=1)
-    doc = inp.hosts[0].to_document()
-    doc["antivirus"]["products"] = [{"name": "X", "source": "process"}]  # seen, state unknown
-    s = summarise(inp.model_copy(update={"hosts": [HostReport.model_validate(doc)]}))
-    assert (s.org.av_present.yes, s.org.av_present.no, s.org.av_present.unknown) == (0, 0, 1)
+def test_indicators_read_the_outcome_of_their_control(small):
+    s = summarise(small)
+    passed = sum(r.control_id == "av_present" and r.outcome is Outcome.passed for r in small.results)
+    failed = sum(r.control_id == "av_present" and r.outcome is Outcome.failed for r in small.results)
+    assert (s.org.av_present.yes, s.org.av_present.no) == (passed, failed)
+    activator_fail = sum(r.control_id == "lic_activator" and r.outcome is Outcome.failed for r in small.results)
+    assert s.org.activators.yes == activator_fail  # counts: fail
+    no_map = summarise(small.model_copy(update={"indicators": []}))
+    assert no_map.org.av_present.total == 0 and no_map.org.score == s.org.score
 
 
 def test_changes_since_previous_period(small):
