@@ -199,13 +199,30 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
 @report.command()
 @_common
 @_unit_opt
-@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-def findings(out: Path, **opts) -> None:
-    """Write this period's snapshot (findings + indicator figures), the next --previous."""
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), help="write the snapshot JSON here")
+@click.option("--no-record", is_flag=True, help="with the store: do not write the findings history")
+def findings(out: Path | None, no_record: bool, **opts) -> None:
+    """Close the period: record its findings (store history, or a snapshot file for --previous)."""
+    if out is None and (opts["input_path"] is not None or no_record):
+        _fail("give -o FILE (with --input or --no-record there is nowhere else to record the findings)")
     summary = _summary(opts)
-    out.write_text(summary.snapshot().model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+    if out is not None:
+        out.write_text(summary.snapshot().model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+    if opts["input_path"] is None and not no_record:
+        from secscan.report.source import record_findings
+
+        counts = record_findings(
+            os.environ.get("SECSCAN_DB"),
+            summary.active_findings,
+            summary.inp.generated_at,
+            [u.id for u in summary.inp.units],
+        )
+        click.echo(
+            f"SECSCAN_DB: findings recorded: {counts['new']} new, {counts['open']} open, {counts['resolved']} resolved",
+            err=True,
+        )
     click.echo(
-        f"{out}: {len(summary.active_findings)} findings "
+        f"{len(summary.active_findings)} findings "
         f"({len(summary.resolved_findings)} resolved since the previous period)",
         err=True,
     )
