@@ -22,6 +22,7 @@ def _style(colours: tuple[str, ...]):
         foreground_strong="#000000",
         foreground_subtle="#555555",
         colors=colours,
+        value_colors=("#ffffff",),
         title_font_size=20,
         label_font_size=15,
         major_label_font_size=15,
@@ -42,6 +43,7 @@ def _common() -> dict:
         "width": 640,
         "truncate_label": -1,
         "margin": 4,
+        "x_label_rotation": 12,
     }
 
 

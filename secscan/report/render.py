@@ -124,7 +124,7 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
         {"label": t["indicators"]["hosts"], "value": num(org.hosts), "pct": "", "unknown": ""},
         {
             "label": t["indicators"]["coverage"],
-            "value": f"{num(org.managed)}/{num(org.seen)}",
+            "value": f"{num(org.managed)}/{num(org.seen)}" if org.scanned_units else t["na"],
             "pct": pct(org.coverage_pct),
             "unknown": "",
         },
