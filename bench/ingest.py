@@ -95,8 +95,10 @@ async def _client(port: int, token: str, bodies: list[bytes], latencies: list[fl
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for body in bodies:
-            head = (f"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            head = (
+                f"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
             t0 = time.perf_counter()
             writer.write(head + body)
             await writer.drain()
@@ -125,8 +127,22 @@ async def _http_run(port: int, token: str, bodies: list[bytes], clients: int) ->
 def bench_http(url: str, token: str, paths: list[Path], clients: int, workers: int) -> dict:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "secscan", "collector", "--db", url, "serve", "--port", str(port),
-                               "--workers", str(workers)], env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secscan",
+            "collector",
+            "--db",
+            url,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+    )
     try:
         import httpx
 
@@ -143,8 +159,13 @@ def bench_http(url: str, token: str, paths: list[Path], clients: int, workers: i
         server.wait(20)
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"rate": len(bodies) / elapsed, "p50": pick(0.50), "p99": pick(0.99), "max": latencies[-1] * 1000,
-            "statuses": statuses}
+    return {
+        "rate": len(bodies) / elapsed,
+        "p50": pick(0.50),
+        "p99": pick(0.99),
+        "max": latencies[-1] * 1000,
+        "statuses": statuses,
+    }
 
 
 def run(label: str, url: str, tmp: Path, args: argparse.Namespace, raw: callable) -> None:
@@ -153,14 +174,18 @@ def run(label: str, url: str, tmp: Path, args: argparse.Namespace, raw: callable
     paths = make_reports(tmp / f"{label}-files", args.n, token, seed=1)
     rate = bench_import(url, tmp / f"{label}-files", args.n)
     raw_rate = raw(paths)
-    print(f"{label}: import {args.n} HostReports: {rate:,.0f} reports/s "
-          f"(target ≥ 2,000) | raw executemany of the same documents: {raw_rate:,.0f} docs/s "
-          f"| ratio {raw_rate / rate:.1f}x (target ≤ 3x)")
+    print(
+        f"{label}: import {args.n} HostReports: {rate:,.0f} reports/s "
+        f"(target ≥ 2,000) | raw executemany of the same documents: {raw_rate:,.0f} docs/s "
+        f"| ratio {raw_rate / rate:.1f}x (target ≤ 3x)"
+    )
     http_paths = make_reports(tmp / f"{label}-http", args.http_n, token, seed=2)
     h = bench_http(url, token, http_paths, args.clients, args.workers)
-    print(f"{label}: HTTP {args.http_n} POSTs, {args.clients} clients, {args.workers} worker(s): "
-          f"{h['rate']:,.0f} reports/s (target ≥ 1,000) | p50 {h['p50']:.0f} ms, p99 {h['p99']:.0f} ms "
-          f"(target < 250), max {h['max']:.0f} ms | statuses {h['statuses']}")
+    print(
+        f"{label}: HTTP {args.http_n} POSTs, {args.clients} clients, {args.workers} worker(s): "
+        f"{h['rate']:,.0f} reports/s (target ≥ 1,000) | p50 {h['p50']:.0f} ms, p99 {h['p99']:.0f} ms "
+        f"(target < 250), max {h['max']:.0f} ms | statuses {h['statuses']}"
+    )
 
 
 def main() -> None:

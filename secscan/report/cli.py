@@ -267,7 +267,7 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
         if since_dt.tzinfo is None:
             _fail(f"--since {since}: give a time zone, e.g. +07:00")
     summary = _summary(opts)
-    lines = feed_mod.to_ndjson(feed_mod.events(summary, opts["lang"], since_dt))
+    lines = feed_mod.lines(summary, opts["lang"], since_dt)
     if push_url:
         try:
             sent = feed_mod.push(lines, push_url, batch=batch)
