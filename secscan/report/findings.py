@@ -36,11 +36,12 @@ def _severity(value: str) -> Severity:
         return Severity.medium
 
 
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def evidence_line(result: Result) -> str:
-    if result.outcome is Outcome.unknown:
-        text = result.reason or "unknown"
-    else:
-        text = json.dumps(result.evidence, ensure_ascii=False, sort_keys=True, default=str)
+    unknown = result.outcome is Outcome.unknown
+    text = (result.reason or "unknown") if unknown else _EVIDENCE_JSON.encode(result.evidence)
     return text if len(text) <= _EVIDENCE_MAX else text[: _EVIDENCE_MAX - 1] + "…"
 
 
@@ -62,6 +63,7 @@ def _ips(report: HostReport | None) -> list[str]:
 def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
     catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
     reports = {str(h.report_id): h for h in inp.hosts}
+    ips = {rid: _ips(report) for rid, report in reports.items()}
     groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
     for result in inp.results:
         if result.outcome in (Outcome.failed, Outcome.unknown) and result.requirement is not Requirement.none:
@@ -74,8 +76,11 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
         for r in sorted(results, key=lambda r: (r.outcome is not Outcome.failed, r.host)):
             line = evidence_line(r)
             evidence[line] += 1
+            # model_construct: every value comes from validated models (Result, HostReport)
             hosts.append(
-                AffectedHost(host=r.host, outcome=r.outcome.value, ips=_ips(reports.get(r.report_id)), detail=line)
+                AffectedHost.model_construct(
+                    host=r.host, outcome=r.outcome.value, ips=ips.get(r.report_id, []), detail=line
+                )
             )
         failed = sum(1 for r in results if r.outcome is Outcome.failed)
         severity = control.severity if control else _severity(results[0].severity)
