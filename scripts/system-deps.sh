@@ -13,7 +13,7 @@ ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need+=(libpango-1.0-0 libpango
 # WeasyPrint subsets the embedded fonts with HarfBuzz when present (3.7 s -> 1.4 s for a province PDF).
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system-deps: nmap, iproute2, poppler-utils, openssl, postgresql, pango present"
+  echo "system-deps: nmap, iproute2, poppler-utils, openssl, postgresql, pango, harfbuzz-subset present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -25,7 +25,8 @@ class Signer(Contract):
 
 
 class Prices(Contract):
-    currency: ShortText = "VND"
+    """In đồng (VND)."""
+
     windows: int = Field(ge=0)  # one Windows licence (upgrade of an OEM/unlicensed PC)
     office: int = Field(ge=0)  # one Office licence
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import datetime
 
 from secscan.model.finding import (
     SEVERITY_RANK,
@@ -173,7 +172,7 @@ def network_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) 
     return out
 
 
-def carry_status(current: list[Finding], previous: list[Finding], now: datetime) -> list[Finding]:
+def carry_status(current: list[Finding], previous: list[Finding]) -> list[Finding]:
     """new / open from the previous findings; previous ones now gone come back as resolved.
     A finding resolved last period that reappears is new again (it was absent in between)."""
     before = {f.id: f for f in previous if f.status is not FindingStatus.resolved}
@@ -202,4 +201,4 @@ def sort_key(finding: Finding) -> tuple:
 def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
     current = control_findings(inp, lang) + network_findings(inp, cov, lang)
     previous = inp.previous.findings if inp.previous else []
-    return sorted(carry_status(current, previous, inp.generated_at), key=sort_key)
+    return sorted(carry_status(current, previous), key=sort_key)

@@ -9,7 +9,6 @@ document; ``load_bundle(path)`` reads one from disk and names the file in any er
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -153,9 +152,3 @@ def load_snapshot(path: Path) -> Snapshot:
         return parse_snapshot(raw)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-
-
-def aware_now() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)

@@ -115,7 +115,6 @@ class Indicators:
 class UnitRow:
     unit: UnitInfo
     ind: Indicators
-    findings_open: int = 0
     score_before: float | None = None
 
     @property
@@ -148,7 +147,6 @@ class Licences:
     office_unknown: int
     windows_price: int
     office_price: int
-    currency: str
 
     @property
     def cost(self) -> int:
@@ -232,10 +230,6 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
         ind.seen, ind.managed, ind.unmanaged, ind.scanned_units = c.seen, c.managed, len(c.unmanaged), 1
 
     findings = build_findings(inp, cov, lang)
-    open_by_unit: dict[str, int] = defaultdict(int)
-    for f in findings:
-        if f.status is not FindingStatus.resolved:
-            open_by_unit[f.unit] += 1
 
     prev = inp.previous
     rows = []
@@ -245,7 +239,7 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
         org.merge(ind)
         unit = units.get(unit_id) or UnitInfo(id=unit_id or "-", name=unit_id or "(không rõ đơn vị)")
         before = prev.units.get(unit_id, {}).get("score") if prev else None
-        rows.append(UnitRow(unit=unit, ind=ind, findings_open=open_by_unit.get(unit_id, 0), score_before=before))
+        rows.append(UnitRow(unit=unit, ind=ind, score_before=before))
 
     lic = Licences(
         windows=org.windows_licensed.no,
@@ -254,7 +248,6 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
         office_unknown=org.office_licensed.unknown,
         windows_price=prices.windows,
         office_price=prices.office,
-        currency=prices.currency,
     )
     now = org.flat()
     changes = [Change(k, prev.indicators.get(k), v) for k, v in now.items()] if prev else []
@@ -270,7 +263,18 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
     if o.av_present.no or o.av_current.no:
         out.append(("av", {"missing": o.av_present.no, "stale": o.av_current.no}))
     if s.licences.windows or s.licences.office:
-        out.append(("licences", {"windows": s.licences.windows, "office": s.licences.office, "cost": s.licences.cost}))
+        lic = s.licences
+        out.append(
+            (
+                "licences",
+                {
+                    "windows": lic.windows,
+                    "office": lic.office,
+                    "cost": lic.cost,
+                    "unknown": lic.windows_unknown + lic.office_unknown,
+                },
+            )
+        )
     if o.activators.yes:
         out.append(("activators", {"n": o.activators.yes}))
     if o.unsupported_os.yes:
@@ -283,7 +287,6 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
     below = s.units_below
     if below:
         out.append(("units_below", {"n": len(below), "names": ", ".join(r.unit.name for r in below[:5])}))
-    unknown_hosts = o.av_present.unknown + o.windows_licensed.unknown
     if o.unknown:
-        out.append(("unknown", {"n": o.unknown, "hosts": unknown_hosts}))
+        out.append(("unknown", {"n": o.unknown}))
     return out
