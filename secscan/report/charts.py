@@ -80,6 +80,9 @@ def band_chart(summary: Summary, t: dict) -> str:
         title=t["chart_bands"], style=_style(tuple(_BAND_COLOURS[b] for b in bands)), height=260, **_common()
     )
     chart.x_labels = [t["bands"][b] for b in bands]
+    top = max(counts.values()) or 1
+    step = max(1, -(-top // 5))
+    chart.y_labels = list(range(0, top + step, step))  # unit counts: whole numbers only
     # one series per band so each bar takes its band's colour
     for i, band in enumerate(bands):
         chart.add(t["bands"][band], [counts[band] if j == i else None for j in range(len(bands))])
