@@ -71,14 +71,10 @@ def main() -> int:
     s, sum_s = timed("feed: summary + findings", lambda: summarise(big))
 
     def run_feed():
-        n = 0
         with tempfile.TemporaryFile("w", encoding="utf-8") as fh:
-            for line in feed.lines(s):
-                fh.write(line)
-                n += 1
-        return n
+            return feed.write_lines(feed.lines(s), fh)
 
-    events, feed_s = timed("feed: events + NDJSON (target ≤ 5 s)", run_feed)
+    events, feed_s = timed("feed: events + NDJSON written to a file (target ≤ 5 s)", run_feed)
     print(f"  {events} events ({events / feed_s:,.0f} events/s); with the summary {sum_s + feed_s:.2f} s")
     ok = pdf_s <= 10 and feed_s <= 5 and events >= 100_000
     print("targets met" if ok else "TARGET MISSED")

@@ -277,7 +277,7 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
         return
     fh = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
     try:
-        fh.writelines(lines)
+        feed_mod.write_lines(lines, fh)
     finally:
         if fh is not sys.stdout:
             fh.close()
