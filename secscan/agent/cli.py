@@ -82,17 +82,24 @@ def agent() -> None:
     """Collect this PC's facts (HostReport secscan.host-report/1)."""
 
 
+# The organisation's own KMS hosts: a KMS activation by one of them is genuine (Windows only).
+_kms_allow = click.option("--kms-allow", "kms_allow", multiple=True, metavar="HOST", envvar="SECSCAN_KMS_ALLOW",
+                          help="the organisation's KMS host (name, IP, or .domain); repeatable; "
+                               "SECSCAN_KMS_ALLOW takes a space-separated list")
+
+
 @agent.command()
 @common_options
 @click.option("--timeout", default=60.0, show_default=True, help="Windows: limit for the PowerShell capture (s)")
+@_kms_allow
 def run(out: str | None, unit: str | None, token: str | None, token_file: str | None, push: str | None,
-        spool: str | None, ca_bundle: str | None, timeout: float) -> None:
+        spool: str | None, ca_bundle: str | None, timeout: float, kms_allow: tuple[str, ...]) -> None:
     """Collect this machine's facts and write a HostReport."""
     token = _token_option(token, token_file, unit)
     if sys.platform == "win32":
         from secscan.agent.windows import collect as collect_windows
 
-        report = collect_windows(timeout=timeout)
+        report = collect_windows(timeout=timeout, kms_allow=kms_allow)
     elif sys.platform.startswith("linux"):
         from secscan.agent.linux import collect as collect_linux
 
@@ -105,15 +112,16 @@ def run(out: str | None, unit: str | None, token: str | None, token_file: str | 
 @agent.command()
 @click.argument("capture", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @common_options
+@_kms_allow
 def decode(capture: str, out: str | None, unit: str | None, token: str | None, token_file: str | None,
-           push: str | None, spool: str | None, ca_bundle: str | None) -> None:
+           push: str | None, spool: str | None, ca_bundle: str | None, kms_allow: tuple[str, ...]) -> None:
     """Decode a Windows capture (secscan.windows-capture/1) into a HostReport."""
     from secscan.agent.windows import CaptureError, decode_capture
 
     token = _token_option(token, token_file, unit)
     raw = sys.stdin.buffer.read() if capture == "-" else Path(capture).read_bytes()
     try:
-        report = decode_capture(raw)
+        report = decode_capture(raw, kms_allow=kms_allow)
     except CaptureError as exc:
         raise click.ClickException(f"{capture}: {exc}") from exc
     _finish(report, out, unit, token, push, spool, ca_bundle)

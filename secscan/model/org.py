@@ -110,7 +110,15 @@ class Organisation(Contract):
     def systems_of(self, unit_id: str) -> list[tuple[ClassifiedSystem, Decision]]:
         return [pair for pair in self.systems.values() if unit_id in pair[0].units]
 
+    @cached_property
+    def levels(self) -> dict[str, int | None]:
+        """unit id -> required level (see the module docstring), computed once."""
+        return {u.id: self._level_of(u.id) for u in self.units}
+
     def level_of(self, unit_id: str) -> int | None:
+        return self.levels.get(unit_id)
+
+    def _level_of(self, unit_id: str) -> int | None:
         unit = self.unit_index.get(unit_id)
         if unit is None:
             return None

@@ -14,7 +14,7 @@ from secscan.policy.baseline import (
 from secscan.policy.evaluate import evaluate_host, evaluate_reports, evaluate_scan, judge_document, place_host
 from secscan.policy.org import lint_org_file, load_org
 from secscan.policy.source import LintError, PolicyError
-from secscan.policy.summary import summarise, summarise_rows
+from secscan.policy.summary import summarise, summarise_judged
 
 __all__ = [
     "DEFAULT_BASELINE",
@@ -34,5 +34,5 @@ __all__ = [
     "load_org",
     "place_host",
     "summarise",
-    "summarise_rows",
+    "summarise_judged",
 ]

@@ -24,11 +24,17 @@ _RANK = {Requirement.none: 0, Requirement.recommended: 1, Requirement.required: 
 
 
 class Verdict(NamedTuple):
+    """One control on one subject. The evidence (the facts the control read) is not carried here:
+    it is a pure function of the document, built when a Result is made
+    (``CompiledBaseline.evidence``), so that bulk judging allocates nothing for a pass or a fail."""
+
     control_id: str
     requirement: Requirement
     outcome: Outcome
-    evidence: dict[str, Any]
-    reason: str | None
+    reason: str | None = None
+
+
+UNDECIDED = "the facts present do not decide this control (a value inside a list is unknown)"
 
 
 @lru_cache(maxsize=2)
@@ -68,43 +74,84 @@ class CompiledControl:
     by_level: dict[int, tuple[expr.Fn, expr.Fn | None]]
     # applies_when: (expression, the root facts it needs) or None
     applies: tuple[expr.Fn, list[tuple[str, expr.Fn]]] | None = None
+    # per level: for "one fact compared to a constant" controls, pass with the null check built in
+    guarded: dict[int, tuple[expr.Fn, str]] | None = None
 
     @property
     def id(self) -> str:
         return self.control.id
 
-    def judge(self, doc: dict[str, Any], level: int, requirement: Requirement) -> Verdict:
-        evidence = {path: get(doc) for path, get in self.evidence}
-        if self.applies is not None:
-            condition, needs = self.applies
-            for path, get in needs:
-                if get(doc) is None:
-                    return Verdict(self.control.id, requirement, Outcome.unknown, evidence, missing_reason(doc, path))
-            applies = condition(doc)
-            if applies is False:
-                return Verdict(self.control.id, requirement, Outcome.not_applicable, evidence,
-                               f"not applicable: {self.control.applies_when}")
-            if applies is not True:
-                return Verdict(self.control.id, requirement, Outcome.unknown, evidence,
-                               f"applicability undecided: {self.control.applies_when}")
-        for path, get in self.requires:
-            value = evidence[path] if path in evidence else get(doc)
-            if value is None:
-                return Verdict(self.control.id, requirement, Outcome.unknown, evidence, missing_reason(doc, path))
+    def entry(self, level: int, requirement: Requirement) -> _Entry:
         passed, failed = self.by_level[level]
+        requires, guard = tuple(self.requires), None
+        if self.guarded is not None:
+            passed, guard = self.guarded[level]
+            requires = ()
+        return (requires, passed, failed, Verdict(self.id, requirement, Outcome.passed),
+                Verdict(self.id, requirement, Outcome.failed), self, requirement, guard)
+
+    def judge(self, doc: dict[str, Any], level: int, requirement: Requirement) -> Verdict:
+        out: list[Verdict] = []
+        _run(doc, (self.entry(level, requirement),), out)
+        return out[0]
+
+    def evidence_of(self, doc: dict[str, Any]) -> dict[str, Any]:
+        paths = self.evidence + (self.applies[1] if self.applies else [])
+        return {path: get(doc) for path, get in paths}
+
+    def applicability(self, doc: dict[str, Any], requirement: Requirement) -> Verdict | None:
+        """The applies_when verdict when it stops evaluation (not applicable / unknown), else None."""
+        assert self.applies is not None
+        condition, needs = self.applies
+        for path, get in needs:
+            if get(doc) is None:
+                return Verdict(self.id, requirement, Outcome.unknown, missing_reason(doc, path))
+        applies = condition(doc)
+        if applies is True:
+            return None
+        if applies is False:
+            return Verdict(self.id, requirement, Outcome.not_applicable, f"not applicable: {self.control.applies_when}")
+        return Verdict(self.id, requirement, Outcome.unknown, f"applicability undecided: {self.control.applies_when}")
+
+
+# (requires, pass, fail, pass verdict, fail verdict, control, requirement, guarded path): one planned control
+_Entry = tuple[tuple[tuple[str, expr.Fn], ...], expr.Fn, "expr.Fn | None", Verdict, Verdict, CompiledControl,
+               Requirement, "str | None"]
+
+
+def _run(doc: dict[str, Any], entries: tuple[_Entry, ...] | list[_Entry], out: list[Verdict]) -> None:
+    """The hot loop: judge ``doc`` on each planned control, appending to ``out``. A pass or a fail
+    is a shared, pre-built Verdict; only unknown and not-applicable allocate (they carry a reason)."""
+    for requires, passed, failed, v_pass, v_fail, control, requirement, guard in entries:
+        if control.applies is not None:
+            stop = control.applicability(doc, requirement)
+            if stop is not None:
+                out.append(stop)
+                continue
+        missing = None
+        for path, get in requires:
+            if get(doc) is None:
+                missing = path
+                break
+        if missing is not None:
+            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
+            continue
         try:
+            if failed is not None and failed(doc) is True:  # fail wins; then pass need not run
+                out.append(v_fail)
+                continue
             p = passed(doc)
-            f = failed(doc) if failed is not None else None
         except expr.JMESPathError as exc:
-            return Verdict(self.control.id, requirement, Outcome.unknown, evidence, f"expression error: {exc}")
-        if f is True:
-            return Verdict(self.control.id, requirement, Outcome.failed, evidence, None)
+            out.append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
+            continue
         if p is True:
-            return Verdict(self.control.id, requirement, Outcome.passed, evidence, None)
-        if failed is None and p is False:
-            return Verdict(self.control.id, requirement, Outcome.failed, evidence, None)
-        return Verdict(self.control.id, requirement, Outcome.unknown, evidence,
-                       "the facts present do not decide this control (a value inside a list is unknown)")
+            out.append(v_pass)
+        elif failed is None and p is False:
+            out.append(v_fail)
+        elif guard is not None and control.requires[0][1](doc) is None:
+            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, guard)))
+        else:
+            out.append(Verdict(control.id, requirement, Outcome.unknown, UNDECIDED))
 
 
 def missing_reason(doc: dict[str, Any], path: str) -> str:
@@ -128,8 +175,8 @@ def missing_reason(doc: dict[str, Any], path: str) -> str:
 
 @dataclass
 class _Plan:
-    run: list[tuple[CompiledControl, Requirement]]
-    constant: list[Verdict]  # not applicable: the same verdict for every host of this shape
+    run: list[_Entry]
+    constant: list[Verdict]  # not applicable / unknown family: the same verdict for every such host
 
 
 class CompiledBaseline:
@@ -152,7 +199,7 @@ class CompiledBaseline:
         plan = self._plans.get(key)
         if plan is not None:
             return plan
-        run: list[tuple[CompiledControl, Requirement]] = []
+        run: list[_Entry] = []
         constant: list[Verdict] = []
         for c in self.controls:
             applies = c.control.applies_to
@@ -162,34 +209,47 @@ class CompiledBaseline:
             if requirement is Requirement.none and c.id not in self._indicator_controls:
                 continue
             if subject == "host" and applies.os_family is not None and family is None:
-                constant.append(Verdict(c.id, requirement, Outcome.unknown, {"host.os.family": None},
+                constant.append(Verdict(c.id, requirement, Outcome.unknown,
                                         "host.os.family: not observed, so applicability is unknown"))
             elif subject == "host" and applies.os_family is not None and family not in applies.os_family:
-                constant.append(Verdict(c.id, requirement, Outcome.not_applicable, {"host.os.family": family},
+                constant.append(Verdict(c.id, requirement, Outcome.not_applicable,
                                         f"applies to {', '.join(applies.os_family)} only"))
             elif subject == "host" and applies.role is not None and role is not None and role not in applies.role:
-                constant.append(Verdict(c.id, requirement, Outcome.not_applicable, {"host.role": role},
+                constant.append(Verdict(c.id, requirement, Outcome.not_applicable,
                                         f"applies to role {', '.join(applies.role)} only"))
             else:
-                run.append((c, requirement))
+                run.append(c.entry(level, requirement))
         plan = self._plans[key] = _Plan(run, constant)
         return plan
 
     def judge(self, doc: dict[str, Any], level: int) -> list[Verdict]:
-        """Judge one HostReport document (``to_document()``) at ``level``; no re-validation."""
+        """Judge one HostReport document (``to_document()``) at ``level``; no re-validation.
+        Order: controls judged on facts first, then those settled by OS family or role."""
         host = doc.get("host")
         os_ = host.get("os") if host.__class__ is dict else None
         family = os_.get("family") if os_.__class__ is dict else None
         role = host.get("role") if host.__class__ is dict else None
         plan = self._plan("host", family, role, level)
-        out = list(plan.constant)
-        out += [c.judge(doc, level, requirement) for c, requirement in plan.run]
+        out: list[Verdict] = []
+        _run(doc, plan.run, out)
+        out += plan.constant
         return out
 
     def judge_scan_host(self, doc: dict[str, Any], level: int) -> list[Verdict]:
         """Judge one ``ScanReport.hosts[]`` item document at ``level``."""
-        plan = self._plan("scan_host", None, None, level)
-        return [c.judge(doc, level, requirement) for c, requirement in plan.run]
+        out: list[Verdict] = []
+        _run(doc, self._plan("scan_host", None, None, level).run, out)
+        return out
+
+    def evidence(self, doc: dict[str, Any], control_id: str) -> dict[str, Any]:
+        """The facts ``control_id`` reads from ``doc`` (for a Result), with the OS family when the
+        control is limited to some families."""
+        control = self.by_id[control_id]
+        out = control.evidence_of(doc)
+        if control.control.applies_to.os_family is not None:
+            host = doc.get("host") or {}
+            out["host.os.family"] = (host.get("os") or {}).get("family")
+        return out
 
 
 # --- load, lint, compile ---------------------------------------------------------------------
@@ -371,8 +431,14 @@ def _compile_control(control: Control, baseline: Baseline, src: Source, loc: tup
     required = list(evidence) if control.fail is None else []
     known = {path for path, _ in required}
     required += [(p, _getter(tuple(p.split(".")))) for p in control.requires if p not in known]
+    guarded = None
+    if control.fail is None and len(required) == 1 and len(evidence) == 1:
+        fused = {level: expr.guarded(substitute(control.pass_, {n: p.at(level) for n, p in control.params.items()}))
+                 for level in LEVELS}
+        if all(f is not None and ".".join(f[1]) == required[0][0] for f in fused.values()):
+            guarded = {level: (f[0], required[0][0]) for level, f in fused.items() if f is not None}
     applies = None
     if control.applies_when:
         applies = (expr.compile_expression(control.applies_when),
                    [(".".join(p), _getter(p)) for p in applies_roots])
-    return CompiledControl(control, evidence, required, by_level, applies)
+    return CompiledControl(control, evidence, required, by_level, applies, guarded)

@@ -138,16 +138,20 @@ def evaluate(org_file: Path, baseline_ref: str | None, as_json: bool, results_fi
         kind, doc = _read_report(path)  # every input validated before anything is judged
         (hosts if kind == "host" else scans).append(doc)
     results, unplaced = evaluate_reports(hosts, organisation, baseline)
-    for scan in scans:
-        results += evaluate_scan(scan, organisation, baseline)
+    network = [r for scan in scans for r in evaluate_scan(scan, organisation, baseline)]
     summary = summarise(results, organisation, baseline, unplaced)
+    network_summary = summarise(network, organisation, baseline) if scans else None
     if results_file is not None:
         with results_file.open("w", encoding="utf-8") as fh:
-            for result in results:
+            for result in results + network:
                 fh.write(result.model_dump_json() + "\n")
     if as_json:
-        click.echo(summary.model_dump_json(indent=2))
+        doc = {"hosts": summary.model_dump(mode="json"),
+               "network": network_summary.model_dump(mode="json") if network_summary else None}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        from secscan.policy.table import print_summary
+        from secscan.policy.table import print_network, print_summary
 
         print_summary(summary, baseline, lang)
+        if network_summary is not None:
+            print_network(network_summary, lang)

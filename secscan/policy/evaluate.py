@@ -60,14 +60,14 @@ def _hostname(doc: dict[str, Any]) -> str:
     return str(host.get("hostname") or doc.get("report_id") or "?")
 
 
-def _results(verdicts: list[Verdict], baseline: CompiledBaseline, report_id: str, host: str, unit: str,
-             level: int) -> list[Result]:
+def _results(doc: dict[str, Any], verdicts: list[Verdict], baseline: CompiledBaseline, report_id: str, host: str,
+             unit: str, level: int) -> list[Result]:
     out = []
     for v in verdicts:
         control = baseline.by_id[v.control_id].control
         out.append(Result(report_id=report_id, host=host, unit=unit, baseline=baseline.id, control_id=v.control_id,
                           level=level, requirement=v.requirement, outcome=v.outcome, severity=control.severity,
-                          evidence=v.evidence, reason=v.reason))
+                          evidence=baseline.evidence(doc, v.control_id), reason=v.reason))
     return out
 
 
@@ -77,7 +77,7 @@ def evaluate_host(report: HostReport | dict[str, Any], org: Organisation, baseli
     unit, level, verdicts, _ = judge_document(doc, org, baseline)
     if unit is None or level is None:
         return []
-    return _results(verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+    return _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
 
 
 def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
@@ -90,7 +90,7 @@ def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline
         level = org.level_of(unit) if unit else None
         if unit is None or level is None:
             continue
-        out += _results(baseline.judge_scan_host(host, level), baseline, str(doc.get("scan_id")),
+        out += _results(host, baseline.judge_scan_host(host, level), baseline, str(doc.get("scan_id")),
                         str(host.get("ip")), unit, level)
     return out
 
@@ -106,5 +106,5 @@ def evaluate_reports(reports: Iterable[HostReport | dict[str, Any]], org: Organi
         if unit is None or level is None:
             unplaced.append(UnplacedHost(report_id=str(doc.get("report_id")), host=_hostname(doc), reason=why or "?"))
             continue
-        results += _results(verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+        results += _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
     return results, unplaced

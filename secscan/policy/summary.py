@@ -18,49 +18,84 @@ from secscan.model.result import (
     UnitSummary,
     UnplacedHost,
 )
-from secscan.policy.baseline import CompiledBaseline
+from secscan.policy.baseline import CompiledBaseline, Verdict
 
-# (unit, report_id, hostname, control_id, requirement, outcome)
-Row = tuple[str | None, str, str, str, Requirement, Outcome]
+# what a summary is built from: one judged host (unit, report_id, hostname, its verdicts)
+Judged = tuple[str | None, str, str, "list[Verdict] | list[Result]"]
 
 _RANK = {Requirement.none: 0, Requirement.recommended: 1, Requirement.required: 2}
 _SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 class _Acc:
-    """Counters for one scope (a unit, or the whole organisation)."""
+    """Counters for one scope (a unit). Outcomes are compared by identity: hashing a StrEnum
+    costs a Python call, and this loop runs once per host × control."""
 
     def __init__(self) -> None:
-        self.hosts: dict[str, str] = {}  # report_id -> hostname
+        self.hosts: dict[tuple[str, str], str] = {}  # (report_id, host) -> hostname; a scan has many hosts
         self.required = [0, 0, 0, 0]
         self.recommended = [0, 0, 0, 0]
         # control -> [pass, fail, unknown, n/a, max requirement rank, failing hosts, unknown hosts]
         self.controls: dict[str, list] = {}
-        self.not_compliant: set[str] = set()  # report ids with a required control not passed
+        self.compliant = 0  # hosts with every required control passed
 
-    def add(self, report_id: str, host: str, control_id: str, requirement: Requirement, outcome: Outcome) -> None:
-        self.hosts[report_id] = host
-        i = _INDEX[outcome]
-        if requirement is Requirement.required:
-            self.required[i] += 1
-            if outcome is Outcome.failed or outcome is Outcome.unknown:
-                self.not_compliant.add(report_id)
-        elif requirement is Requirement.recommended:
-            self.recommended[i] += 1
-        c = self.controls.get(control_id)
-        if c is None:
-            c = self.controls[control_id] = [0, 0, 0, 0, 0, [], []]
-        c[i] += 1
-        rank = _RANK[requirement]
-        if rank > c[4]:
-            c[4] = rank
-        if i == 1:
-            c[5].append(host)
-        elif i == 2:
-            c[6].append(host)
+    def add_host(self, report_id: str, host: str, verdicts: Iterable[Verdict | Result]) -> None:
+        key = (report_id, host)
+        if key in self.hosts:
+            return  # the same report twice: count it once
+        self.hosts[key] = host
+        ok = True
+        required, recommended, controls = self.required, self.recommended, self.controls
+        for v in verdicts:
+            outcome, requirement = v.outcome, v.requirement
+            if outcome is PASSED:
+                i = 0
+            elif outcome is FAILED:
+                i = 1
+            elif outcome is UNKNOWN:
+                i = 2
+            else:
+                i = 3
+            if requirement is REQUIRED:
+                required[i] += 1
+                if i == 1 or i == 2:
+                    ok = False
+                rank = 2
+            elif requirement is RECOMMENDED:
+                recommended[i] += 1
+                rank = 1
+            else:
+                rank = 0
+            c = controls.get(v.control_id)
+            if c is None:
+                c = controls[v.control_id] = [0, 0, 0, 0, 0, [], []]
+            c[i] += 1
+            if rank > c[4]:
+                c[4] = rank
+            if i == 1:
+                c[5].append(host)
+            elif i == 2:
+                c[6].append(host)
+        if ok:
+            self.compliant += 1
+
+    def merge(self, other: _Acc) -> None:
+        self.hosts.update(other.hosts)
+        self.compliant += other.compliant
+        for mine, theirs in ((self.required, other.required), (self.recommended, other.recommended)):
+            for i in range(4):
+                mine[i] += theirs[i]
+        for control_id, c in other.controls.items():
+            m = self.controls.setdefault(control_id, [0, 0, 0, 0, 0, [], []])
+            for i in range(4):
+                m[i] += c[i]
+            m[4] = max(m[4], c[4])
+            m[5] += c[5]
+            m[6] += c[6]
 
 
-_INDEX = {Outcome.passed: 0, Outcome.failed: 1, Outcome.unknown: 2, Outcome.not_applicable: 3}
+PASSED, FAILED, UNKNOWN = Outcome.passed, Outcome.failed, Outcome.unknown
+REQUIRED, RECOMMENDED = Requirement.required, Requirement.recommended
 _REQ = {2: Requirement.required, 1: Requirement.recommended, 0: Requirement.none}
 
 
@@ -88,20 +123,22 @@ def _summary(acc: _Acc, unit: str | None, name: str, parent: str | None, level: 
                                          judged=judged, unknown=c[2], share=count / judged if judged else None))
     return UnitSummary(unit=unit, name=name, parent=parent, level=level, level_basis=basis, hosts=len(acc.hosts),
                        required=required, recommended=_counts(acc.recommended), score=required.score(),
-                       hosts_compliant=len(acc.hosts) - len(acc.not_compliant & acc.hosts.keys()),
+                       hosts_compliant=acc.compliant,
                        controls=controls, indicators=indicators)
 
 
-def summarise_rows(rows: Iterable[Row], org: Organisation, baseline: CompiledBaseline,
-                   unplaced: list[UnplacedHost] | None = None) -> OrgSummary:
+def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: CompiledBaseline,
+                     unplaced: list[UnplacedHost] | None = None) -> OrgSummary:
+    """The bulk path: one (unit, report_id, hostname, verdicts) per judged host."""
     units: dict[str | None, _Acc] = {}
-    total = _Acc()
-    for unit, report_id, host, control_id, requirement, outcome in rows:
+    for unit, report_id, host, verdicts in judged:
         acc = units.get(unit)
         if acc is None:
             acc = units[unit] = _Acc()
-        acc.add(report_id, host, control_id, requirement, outcome)
-        total.add(report_id, host, control_id, requirement, outcome)
+        acc.add_host(report_id, host, verdicts)
+    total = _Acc()
+    for acc in units.values():
+        total.merge(acc)
     order = {u.id: i for i, u in enumerate(org.units)}
     out = []
     for unit_id in sorted(units, key=lambda u: order.get(u, len(order)) if u else len(order)):
@@ -117,5 +154,11 @@ def summarise_rows(rows: Iterable[Row], org: Organisation, baseline: CompiledBas
 
 def summarise(results: Iterable[Result], org: Organisation, baseline: CompiledBaseline,
               unplaced: list[UnplacedHost] | None = None) -> OrgSummary:
-    rows = ((r.unit, r.report_id, r.host, r.control_id, r.requirement, r.outcome) for r in results)
-    return summarise_rows(rows, org, baseline, unplaced)
+    """Per unit and whole organisation, from Results (any order; grouped by report)."""
+    hosts: dict[tuple[str, str], tuple[str | None, str, str, list[Result]]] = {}
+    for r in results:
+        entry = hosts.get((r.report_id, r.host))
+        if entry is None:
+            entry = hosts[(r.report_id, r.host)] = (r.unit, r.report_id, r.host, [])
+        entry[3].append(r)
+    return summarise_judged(hosts.values(), org, baseline, unplaced)

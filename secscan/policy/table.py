@@ -73,3 +73,22 @@ def print_summary(summary: OrgSummary, baseline: CompiledBaseline, lang: str = "
     note = baseline.baseline.status_note
     console.print(f"[dim]{baseline.baseline.title.get(lang)} {baseline.baseline.version}"
                   + (f" — {t['unverified']}: {note.get(lang)}" if note else "") + "[/dim]")
+
+
+def print_network(summary: OrgSummary, lang: str = "vi") -> None:
+    """Scan-host controls (``subject: scan_host``) per unit: one row per unit × control."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = _LABELS[lang]
+    table = Table(title="Kiểm tra qua quét mạng" if lang == "vi" else "Network scan checks")
+    for key in ("unit", "level", "hosts"):
+        table.add_column(t[key], justify="left" if key == "unit" else "right")
+    table.add_column("control")
+    for key in ("passed", "failed", "unknown"):
+        table.add_column(t[key], justify="right")
+    for unit in summary.units:
+        for rate in unit.controls:
+            table.add_row(unit.name, str(unit.level or "—"), str(unit.hosts), rate.control_id,
+                          str(rate.counts.passed), str(rate.counts.failed), str(rate.counts.unknown))
+    Console().print(table)

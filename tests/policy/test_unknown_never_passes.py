@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome
-from secscan.policy import default_baseline
+from secscan.policy import load_baselines
 
-BASELINE = default_baseline()
+BASELINES = list(load_baselines().values())  # every shipped baseline
 
 maybe_bool = st.none() | st.booleans()
 
@@ -108,8 +108,8 @@ def knock_out(doc: dict[str, Any], path: tuple, remove: bool) -> dict[str, Any]:
     return doc
 
 
-def outcomes(doc: dict[str, Any], level: int) -> dict[str, Outcome]:
-    return {v.control_id: v.outcome for v in BASELINE.judge(doc, level)}
+def outcomes(doc: dict[str, Any], level: int) -> dict[tuple[str, str], Outcome]:
+    return {(b.id, v.control_id): v.outcome for b in BASELINES for v in b.judge(doc, level)}
 
 
 @settings(max_examples=int(os.environ.get("SECSCAN_PROPERTY_EXAMPLES", "150")), deadline=None)

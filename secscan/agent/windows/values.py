@@ -1,0 +1,136 @@
+"""Helpers every section parser uses to read what ConvertTo-Json produced.
+
+PowerShell 5.1 writes one item as an object and several as an array; dates in three shapes
+(facts/windows-probes.md §0.4); enums sometimes as text, sometimes as numbers; registry DWORDs
+above 0x7FFFFFFF as negative numbers. These helpers turn all of that into plain Python values and
+raise ValueError (with the field name) on anything else, so a garbage section becomes status
+error, never a guessed fact.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_HEX_FILETIME = re.compile(r"^[0-9a-fA-F]{15,16}$")
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEVER = 4294967295  # uint32 "never" (Defender scan ages, VL intervals of non-KMS products)
+
+
+def as_list(value: Any) -> list[Any]:
+    """ConvertTo-Json writes a single result as an object, not a one-element array."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def as_dict(value: Any, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def as_int(value: Any, field: str = "value") -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise ValueError(f"{field}: not a number: {str(value)[:40]!r}")
+
+
+def as_dword(value: Any, field: str = "value") -> int | None:
+    """A registry DWORD; .NET returns values above 0x7FFFFFFF as negative Int32."""
+    number = as_int(value, field)
+    if number is not None and number < 0:
+        number &= 0xFFFFFFFF
+    return number
+
+
+def as_bool(value: Any, field: str = "value") -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+    raise ValueError(f"{field}: not a boolean: {str(value)[:40]!r}")
+
+
+def as_text(value: Any, field: str = "value", limit: int = 512) -> str | None:
+    if type(value) is str:  # the common case first: this runs for every inventory row
+        value = value.strip()
+        return value[:limit] if value else None
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected text, got {type(value).__name__}")
+    value = value.strip()
+    return value[:limit] if value else None
+
+
+def parse_date(value: Any, field: str = "date") -> datetime | None:
+    """Every date shape a capture may hold, as an aware UTC datetime (None: no date / "never").
+
+    - ISO 8601 (the script's own form, and PowerShell 7's)
+    - ``/Date(1717488387000)/`` (PS 5.1 for a plain DateTime; negative before 1970)
+    - ``{"value": "/Date(...)/", "DisplayHint": 2, "DateTime": "..."}`` (PS 5.1 with ETS properties)
+    - ``M/d/yyyy`` (Win32_QuickFixEngineering.InstalledOn), a hex FILETIME (old QFE entries),
+      and RFC 1123 (SecurityCenter2 ``timestamp``).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        if "value" not in value:
+            raise ValueError(f"{field}: date object without 'value'")
+        return parse_date(value["value"], field)
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: not a date: {str(value)[:40]!r}")
+    text = value.strip()
+    if match := _MS_DATE.match(text):
+        ms = int(match.group(1))
+        if ms <= -11644473600000:  # FILETIME zero, 1601-01-01: "never"
+            return None
+        return _EPOCH + timedelta(milliseconds=ms)
+    if match := _US_DATE.match(text):
+        month, day, year = (int(g) for g in match.groups())
+        return datetime(year, month, day, tzinfo=UTC)
+    if _HEX_FILETIME.match(text):
+        ticks = int(text, 16)
+        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10) if ticks else None
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"{field}: bad ISO date {text[:40]!r}") from exc
+        if parsed.year <= 1601:
+            return None
+        # A date without an offset (yyyy-MM-dd) is taken as UTC: the script writes UTC only.
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"{field}: unrecognised date {text[:40]!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
