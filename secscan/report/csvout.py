@@ -48,7 +48,7 @@ def rows(summary: Summary, lang: str) -> Iterator[list[object]]:
             r.reason or "",
         ]
     for f in summary.findings:
-        if f.kind is FindingKind.control or f.status is FindingStatus.resolved:
+        if f.kind is not FindingKind.unmanaged or f.status is FindingStatus.resolved:
             continue
         for h in f.hosts:
             yield [

@@ -29,6 +29,13 @@ INDICATOR_KEYS = {
     "os_unsupported": "unsupported_os",
 }
 HEURISTIC_CONTROLS = {"no_activator"}  # detection by indicators of a crack: findings carry a confidence
+NETWORK_BASELINE = "vn-network"  # policies/vn-network.yaml: risky services on LAN scan hosts
+
+
+def _network_baseline() -> CompiledBaseline | None:
+    from secscan.policy import load_baselines
+
+    return load_baselines().get(NETWORK_BASELINE)
 
 
 def units_of(org: Organisation, used: set[str]) -> list[UnitInfo]:
@@ -77,7 +84,11 @@ def build_input(
     period: str,
     generated_at: datetime | None = None,
     previous: Snapshot | None = None,
+    network: CompiledBaseline | None = None,
 ) -> ReportInput:
+    """``results``: the hosts' Results when already judged (the collector store); otherwise they are
+    judged here. The scans are always judged here, against ``network`` (default: the shipped
+    ``vn-network`` baseline of risky services) and any scan-host controls of ``baseline``."""
     from secscan.policy import evaluate_host, evaluate_scan, place_host
 
     placed: list[HostReport] = []
@@ -92,12 +103,18 @@ def build_input(
         if results is None:
             evaluated += evaluate_host(report, org, baseline)
     scans = list(scans)
-    if results is None:
-        for scan in scans:
-            evaluated += evaluate_scan(scan, org, baseline)
-        results = evaluated
+    scan_ids = {str(scan.scan_id) for scan in scans}
+    # scan hosts are judged below, once: drop any the caller's results already hold
+    results = evaluated if results is None else [r for r in results if r.report_id not in scan_ids]
+    network = network or _network_baseline()
+    judges = [b for b in (baseline, network) if b is not None]
+    if network is not None and network.id == baseline.id:
+        judges = [baseline]
+    results = results + [r for scan in scans for b in judges for r in evaluate_scan(scan, org, b)]
     used = {r.unit for r in placed if r.unit} | {s.unit for s in scans if s.unit}
     controls, indicators = controls_of(baseline.baseline)
+    if network is not None and network.id != baseline.id:
+        controls += controls_of(network.baseline)[0]
     return ReportInput(
         organisation=org.name,
         period=period,

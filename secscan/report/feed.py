@@ -221,6 +221,7 @@ def _lines(summary: Summary, lang: str, since: datetime | None) -> Iterator[str]
     since_ms = _ms(since) if since else None
     generated_ms = _ms(inp.generated_at)
     current_hosts: set[tuple[str, str, str]] = set()
+    scan_ids = inp.scan_ids
 
     for r in inp.results:
         if r.outcome not in (Outcome.failed, Outcome.unknown) or r.requirement is Requirement.none:
@@ -232,6 +233,8 @@ def _lines(summary: Summary, lang: str, since: datetime | None) -> Iterator[str]
         if hit is None:
             report = reports.get(r.report_id)
             device = _device_from_report(report, r.host, unit, unit_names.get(unit, unit))
+            if r.report_id in scan_ids:
+                device["ip"] = r.host  # a LAN scan host is named by its address
             when = _ms(report.collected_at) if report else generated_ms
             hit = w.devices[dkey] = (_enc(device), when, _enc(r.report_id))
         device, time_ms, rid = hit
@@ -239,15 +242,22 @@ def _lines(summary: Summary, lang: str, since: datetime | None) -> Iterator[str]
             continue
         key = ("result", unit, r.control_id, r.outcome, r.level, r.requirement, r.baseline, r.reason)
         group = w.groups.get(key) or _result_group(
-            w, key, r, unit, by_id.get((unit, r.control_id)), catalogue.get(r.control_id), lang
+            w,
+            key,
+            r,
+            unit,
+            by_id.get((unit, r.control_id)),
+            catalogue.get(r.control_id),
+            lang,
+            "exposure" if r.report_id in scan_ids else "control",
         )
         uid = host_finding_uid(unit, r.control_id, r.host)
         yield w.line(group, time_ms, uid, device, r.evidence or None, rid)
 
     if since_ms is None or generated_ms >= since_ms:
         for f in summary.findings:
-            if f.kind is FindingKind.control or f.status is FindingStatus.resolved:
-                continue
+            if f.kind is not FindingKind.unmanaged or f.status is FindingStatus.resolved:
+                continue  # control and exposure findings came out of the results above
             activity, status = _status(f)
             group = w.group(
                 ("network", f.id),
@@ -296,7 +306,14 @@ def _remediation(desc: str, references: list[str]) -> dict[str, Any] | None:
 
 
 def _result_group(
-    w: _Writer, key: tuple, r: Result, unit: str, finding: Finding | None, control: ControlInfo | None, lang: str
+    w: _Writer,
+    key: tuple,
+    r: Result,
+    unit: str,
+    finding: Finding | None,
+    control: ControlInfo | None,
+    lang: str,
+    kind: str,
 ) -> tuple[str, str, str]:
     activity, status = _status(finding)
     refs = control.references if control else []
@@ -313,7 +330,7 @@ def _result_group(
         title=control.title.get(lang) if control else r.control_id,
         desc=r.reason or "",  # a failure's facts are in evidences
         finding=finding,
-        kind="control",
+        kind=kind,
         control=r.control_id,
         compliance_status=3 if r.outcome is Outcome.failed else 0,
         standards=[ref.title for ref in refs],
@@ -361,7 +378,7 @@ def _closed(
         for h in f.hosts:
             if (f.unit, f.control_id, h.host) in current:
                 continue
-            key_host = h.host if f.kind is FindingKind.control else (h.ips[0] if h.ips else h.host)
+            key_host = h.host if f.kind is not FindingKind.unmanaged else (h.ips[0] if h.ips else h.host)
             device = {"hostname": h.host, "type_id": 0, "org": {"name": unit_names.get(f.unit, f.unit), "uid": f.unit}}
             yield w.line(
                 group, generated_ms, host_finding_uid(f.unit, f.control_id, key_host), _enc(device), None, None

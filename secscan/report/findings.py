@@ -20,7 +20,7 @@ from secscan.model.host import Confidence, HostReport
 from secscan.model.result import Outcome, Requirement, Result
 from secscan.report.coverage import UnitCoverage
 from secscan.report.inputs import ControlInfo, ReportInput
-from secscan.report.texts import exposure_rules, texts
+from secscan.report.texts import texts
 
 UNMANAGED_CONTROL = "inventory.unmanaged"
 _EVIDENCE_MAX = 300  # characters of one evidence line: a hostile report cannot bloat the documents
@@ -63,6 +63,7 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
     catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
     reports = {str(h.report_id): h for h in inp.hosts}
     ips = {rid: _ips(report) for rid, report in reports.items()}
+    scan_ids = inp.scan_ids
     groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
     for result in inp.results:
         if result.outcome in (Outcome.failed, Outcome.unknown) and result.requirement is not Requirement.none:
@@ -75,18 +76,17 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
         for r in sorted(results, key=lambda r: (r.outcome is not Outcome.failed, r.host)):
             line = evidence_line(r)
             evidence[line] += 1
-            # model_construct: every value comes from validated models (Result, HostReport)
-            hosts.append(
-                AffectedHost.model_construct(
-                    host=r.host, outcome=r.outcome.value, ips=ips.get(r.report_id, []), detail=line
-                )
-            )
+            # model_construct: every value comes from validated models (Result, HostReport);
+            # a scan host's Result names it by its IP
+            host_ips = [r.host] if r.report_id in scan_ids else ips.get(r.report_id, [])
+            hosts.append(AffectedHost.model_construct(host=r.host, outcome=r.outcome.value, ips=host_ips, detail=line))
         failed = sum(1 for r in results if r.outcome is Outcome.failed)
         severity = control.severity if control else _severity(results[0].severity)
         out.append(
             Finding(
                 id=finding_id(unit, control_id),
-                kind=FindingKind.control,
+                # a control judged on LAN scan hosts (policies/vn-network.yaml) is an exposure
+                kind=FindingKind.exposure if results[0].report_id in scan_ids else FindingKind.control,
                 unit=unit,
                 control_id=control_id,
                 severity=severity,
@@ -107,52 +107,21 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
     return out
 
 
-def network_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
+def unmanaged_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
+    """One finding per unit whose LAN scans saw hosts no agent reports for."""
     t = texts(lang)
-    rules = {(r.port, r.proto): r for r in exposure_rules()}
-    exposed: dict[tuple[str, tuple[int, str]], dict[str, AffectedHost]] = defaultdict(dict)
-    for scan in inp.scans:
-        for scanned in scan.hosts:
-            for port in scanned.ports:
-                key = (port.port, port.proto)
-                if key in rules and port.state == "open":
-                    name = scanned.hostnames[0] if scanned.hostnames else str(scanned.ip)
-                    product = " ".join(p for p in (port.product, port.version) if p)
-                    exposed[(scan.unit or "", key)][str(scanned.ip)] = AffectedHost(
-                        host=name,
-                        outcome="open",
-                        ips=[str(scanned.ip)],
-                        detail=f"{port.port}/{port.proto} {product}".strip(),
-                    )
     out = []
-    for (unit, key), hosts in exposed.items():
-        rule = rules[key]
-        out.append(
-            Finding(
-                id=finding_id(unit, rule.control_id),
-                kind=FindingKind.exposure,
-                unit=unit,
-                control_id=rule.control_id,
-                severity=rule.severity,
-                title=rule.title.get(lang),
-                recommendation=rule.remediation.get(lang),
-                failed=len(hosts),
-                hosts=sorted(hosts.values(), key=lambda h: h.ips),
-                evidence=[f"nmap: {rule.port}/{rule.proto} open ({rule.service})"],
-                first_seen=inp.generated_at,
-                last_seen=inp.generated_at,
-            )
-        )
     for unit, c in cov.items():
         if not c.unmanaged:
             continue
         hosts = []
-        for scanned in c.unmanaged:
-            detail = ", ".join(
-                x for x in (scanned.mac, scanned.vendor, scanned.os_guess[0].name if scanned.os_guess else None) if x
+        for h in c.unmanaged:
+            detail = "; ".join(x for x in (h.reason, h.mac, h.vendor, ", ".join(h.open_ports)) if x)
+            hosts.append(
+                AffectedHost(
+                    host=h.hostnames[0] if h.hostnames else h.ip, outcome="unmanaged", ips=[h.ip], detail=detail or None
+                )
             )
-            name = scanned.hostnames[0] if scanned.hostnames else str(scanned.ip)
-            hosts.append(AffectedHost(host=name, outcome="unmanaged", ips=[str(scanned.ip)], detail=detail or None))
         out.append(
             Finding(
                 id=finding_id(unit, UNMANAGED_CONTROL),
@@ -163,7 +132,7 @@ def network_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) 
                 title=t["finding"]["unmanaged_title"],
                 recommendation=t["finding"]["unmanaged_remediation"],
                 failed=len(hosts),
-                hosts=sorted(hosts, key=lambda h: h.ips),
+                hosts=hosts,
                 evidence=[t["finding"]["unmanaged_evidence"].format(seen=c.seen, managed=c.managed)],
                 first_seen=inp.generated_at,
                 last_seen=inp.generated_at,
@@ -199,6 +168,6 @@ def sort_key(finding: Finding) -> tuple:
 
 
 def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
-    current = control_findings(inp, lang) + network_findings(inp, cov, lang)
+    current = control_findings(inp, lang) + unmanaged_findings(inp, cov, lang)
     previous = inp.previous.findings if inp.previous else []
     return sorted(carry_status(current, previous), key=sort_key)

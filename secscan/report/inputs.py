@@ -87,6 +87,11 @@ class ReportInput(Contract):
     scans: list[ScanReport] = Field(default_factory=list)
     previous: Snapshot | None = None
 
+    @property
+    def scan_ids(self) -> frozenset[str]:
+        """Results whose report_id is one of these judge a LAN scan host (host = its IP)."""
+        return frozenset(str(s.scan_id) for s in self.scans)
+
     def only_unit(self, unit_id: str) -> ReportInput:
         """The same input restricted to one unit (``--unit ID``)."""
         if unit_id not in {u.id for u in self.units}:

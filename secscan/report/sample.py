@@ -134,6 +134,27 @@ CONTROLS = [
 ]
 
 
+NETWORK_PORTS = {"net_no_telnet": (23, 2323), "net_workstation_no_smb_rdp": (139, 445, 3389)}
+CONTROLS += [
+    ControlInfo(
+        id="net_no_telnet",
+        severity=Severity.high,
+        references=[_TT12],
+        title=Bilingual(vi="Không mở dịch vụ Telnet", en="No Telnet service"),
+        remediation=Bilingual(vi="Tắt Telnet trên thiết bị; quản trị qua SSH hoặc HTTPS.", en="Turn Telnet off."),
+    ),
+    ControlInfo(
+        id="net_workstation_no_smb_rdp",
+        severity=Severity.medium,
+        references=[_TT12],
+        title=Bilingual(
+            vi="Máy trạm không mở chia sẻ tệp / điều khiển từ xa ra mạng",
+            en="Workstations do not expose file sharing / remote desktop",
+        ),
+        remediation=Bilingual(vi="Tắt chia sẻ tệp và Remote Desktop khi không cần.", en="Turn sharing and RDP off."),
+    ),
+]
+
 INDICATORS = [
     IndicatorRef(key="av_present", control="av_present"),
     IndicatorRef(key="av_current", control="av_current"),
@@ -316,19 +337,36 @@ def sample_input(
                 }
             )
         if scans:
-            scan_reports.append(
-                ScanReport.model_validate(
-                    {
-                        "scan_id": str(uuid.UUID(int=rng.getrandbits(128))),
-                        "unit": unit_id,
-                        "targets": [f"{IPv4Address(net)}/24"],
-                        "nmap": {"version": "7.93", "args": "nmap -sS"},
-                        "started_at": when.isoformat(),
-                        "finished_at": (when + timedelta(minutes=3)).isoformat(),
-                        "hosts": scanned_hosts,
-                    }
-                )
+            scan = ScanReport.model_validate(
+                {
+                    "scan_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "unit": unit_id,
+                    "targets": [f"{IPv4Address(net)}/24"],
+                    "nmap": {"version": "7.93", "args": "nmap -sS"},
+                    "started_at": when.isoformat(),
+                    "finished_at": (when + timedelta(minutes=3)).isoformat(),
+                    "hosts": scanned_hosts,
+                }
             )
+            scan_reports.append(scan)
+            for scanned in scan.hosts:  # the network controls (policies/vn-network.yaml), judged per scan host
+                open_ports = sorted(p.port for p in scanned.ports if p.state == "open")
+                for control_id, ports in NETWORK_PORTS.items():
+                    bad = [p for p in open_ports if p in ports]
+                    results.append(
+                        Result(
+                            report_id=str(scan.scan_id),
+                            host=str(scanned.ip),
+                            unit=unit_id,
+                            baseline="sample-network",
+                            control_id=control_id,
+                            level=level,
+                            requirement=Requirement.required,
+                            outcome=Outcome.failed if bad else Outcome.passed,
+                            severity=severities[control_id],
+                            evidence={"ports": bad},
+                        )
+                    )
     return ReportInput(
         organisation="Ủy ban nhân dân huyện Hạ Hòa",
         period=period,

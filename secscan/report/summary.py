@@ -204,7 +204,10 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
     for ref in inp.indicators:
         indicator_of[ref.control].append((ref.key, ref.counts))
     high_hosts: dict[str, set[str]] = defaultdict(set)
+    scan_ids = inp.scan_ids
     for r in inp.results:
+        if r.report_id in scan_ids:
+            continue  # LAN scan hosts: exposure findings, not the unit's PC figures (as the policy summary)
         ind = per_unit[r.unit or ""]
         # headline indicators: read off their control's outcome (the policy's Indicator), over
         # every host it applies to, whatever the requirement at the host's level
@@ -224,7 +227,7 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
             high_hosts[r.unit or ""].add(r.report_id)
     for unit, ids in high_hosts.items():
         per_unit[unit].high_hosts = len(ids)
-    cov: dict[str, UnitCoverage] = coverage(inp.hosts, inp.scans)
+    cov: dict[str, UnitCoverage] = coverage(inp.hosts, inp.scans, inp.generated_at)
     for unit, c in cov.items():
         ind = per_unit[unit]
         ind.seen, ind.managed, ind.unmanaged, ind.scanned_units = c.seen, c.managed, len(c.unmanaged), 1
@@ -281,7 +284,15 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
         out.append(("unsupported_os", {"n": o.unsupported_os.yes}))
     if o.unmanaged:
         out.append(("unmanaged", {"n": o.unmanaged}))
-    exposed = sum(f.affected for f in s.active_findings if f.kind is FindingKind.exposure)
+    exposed = len(
+        {
+            (f.unit, h.host)
+            for f in s.active_findings
+            if f.kind is FindingKind.exposure
+            for h in f.hosts
+            if h.outcome == "fail"
+        }
+    )
     if exposed:
         out.append(("exposure", {"n": exposed}))
     below = s.units_below

@@ -70,9 +70,14 @@ def test_the_validator_rejects_a_broken_event(validator, small):
 
 
 def test_one_event_per_host_and_failed_or_unknown_control(small):
-    events = [e for e in feed.events(summarise(small)) if e["finding_info"]["types"] == ["control"]]
+    events = [e for e in feed.events(summarise(small)) if e["finding_info"]["types"] != ["unmanaged"]]
     expected = [r for r in small.results if r.outcome in (Outcome.failed, Outcome.unknown)]
     assert len(events) == len(expected)
+    exposure = [e for e in events if e["finding_info"]["types"] == ["exposure"]]
+    scan_failures = [r for r in expected if r.report_id in small.scan_ids]
+    assert scan_failures and len(exposure) == len(scan_failures)
+    assert all(e["device"]["ip"] == e["device"]["hostname"] for e in exposure)  # a scan host is its address
+    events = [e for e in events if e["finding_info"]["types"] == ["control"]]
     statuses = {e["compliance"]["status"] for e in events}
     assert statuses == {"Fail", "Unknown"}
     sample = events[0]

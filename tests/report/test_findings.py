@@ -19,7 +19,7 @@ def test_finding_id_is_stable_and_depends_on_unit_and_control_only():
 
 def test_findings_group_failing_and_unknown_hosts_per_unit_and_control(small):
     s = summarise(small)
-    control = [f for f in s.findings if f.kind is FindingKind.control]
+    control = [f for f in s.findings if f.kind in (FindingKind.control, FindingKind.exposure)]
     for f in control:
         results = [r for r in small.results if r.unit == f.unit and r.control_id == f.control_id]
         failed = {r.host for r in results if r.outcome is Outcome.failed}
@@ -55,10 +55,20 @@ def test_heuristic_findings_carry_confidence_and_references_their_verified_flag(
 def test_network_exposure_and_unmanaged_hosts_are_findings(small):
     s = summarise(small)
     unmanaged = [f for f in s.findings if f.kind is FindingKind.unmanaged]
-    assert len(unmanaged) == len(small.units)
+    assert len(unmanaged) == len(small.units)  # the sample puts one unknown device on each LAN
     assert all(f.failed == 1 and f.hosts[0].ips[0].endswith(".200") for f in unmanaged)
-    telnet = [f for f in s.findings if f.control_id == "exposure.23/tcp"]
-    assert telnet and telnet[0].severity.value == "high"
+    assert all("no agent report" in f.hosts[0].detail and "23/tcp" in f.hosts[0].detail for f in unmanaged)
+    telnet = [f for f in s.findings if f.control_id == "net_no_telnet"]
+    assert telnet and all(f.kind is FindingKind.exposure and f.severity.value == "high" for f in telnet)
+    assert all(h.ips == [h.host] for f in telnet for h in f.hosts)
+
+
+def test_a_stale_agent_report_makes_the_host_unmanaged(small):
+    from datetime import timedelta
+
+    later = small.model_copy(update={"generated_at": small.generated_at + timedelta(days=60)})
+    unmanaged = [f for f in summarise(later).findings if f.kind is FindingKind.unmanaged]
+    assert sum(f.failed for f in unmanaged) == sum(len(s.hosts) for s in small.scans)  # every report is stale
 
 
 def test_status_new_open_resolved_with_first_and_last_seen(small):
