@@ -176,6 +176,9 @@ def test_cli_evaluate(tmp_path: Path) -> None:
     assert doc["network"] is None
     table = runner.invoke(evaluate, ["--org", str(ROOT / "examples" / "org.yaml"), str(reports)])
     assert table.exit_code == 0 and "Tuân thủ yêu cầu bắt buộc" in table.output and "Chỉ tiêu" in table.output
+    detail = runner.invoke(evaluate, ["--org", str(ROOT / "examples" / "org.yaml"), "--controls", "--lang", "en",
+                                      str(reports)])
+    assert detail.exit_code == 0 and "Pass rate per control" in detail.output
 
 
 def test_cli_evaluate_rejects_bad_report(tmp_path: Path) -> None:
