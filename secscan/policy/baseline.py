@@ -50,7 +50,8 @@ def subject_schema(subject: str) -> expr.SchemaView:
 
 def substitute(text: str, values: dict[str, Any]) -> str:
     """``$max_days`` → ```30``` (a JMESPath JSON literal). Unknown names raise KeyError."""
-    return _PARAM.sub(lambda m: "`" + json.dumps(values[m.group(1)], ensure_ascii=False) + "`", text)
+    return _PARAM.sub(lambda m: "`" + json.dumps(values[m.group(1)], ensure_ascii=False).replace("`", "\\`") + "`",
+                      text)
 
 
 def param_names(text: str) -> list[str]:
@@ -89,11 +90,6 @@ class CompiledControl:
             requires = ()
         return (requires, passed, failed, Verdict(self.id, requirement, Outcome.passed),
                 Verdict(self.id, requirement, Outcome.failed), self, requirement, guard)
-
-    def judge(self, doc: dict[str, Any], level: int, requirement: Requirement) -> Verdict:
-        out: list[Verdict] = []
-        _run(doc, (self.entry(level, requirement),), out)
-        return out[0]
 
     def evidence_of(self, doc: dict[str, Any]) -> dict[str, Any]:
         paths = self.evidence + (self.applies[1] if self.applies else [])
