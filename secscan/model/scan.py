@@ -20,6 +20,7 @@ class Port(Contract):
     product: ShortText | None = None
     version: ShortText | None = None
     extrainfo: ShortText | None = None
+    device_type: ShortText | None = None  # nmap's guess from the service: printer, webcam, router, ...
 
 
 class OsGuess(Contract):

@@ -1,0 +1,207 @@
+"""``secscan scan TARGETS --unit ID``: scan a unit's LAN with nmap into a ScanReport (JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from secscan.scan.targets import Network
+
+DEFAULT_ORG = "org.yaml"
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--unit", "unit_id", required=True, help="The unit whose LAN this is (its id in org.yaml).")
+@click.option(
+    "--org",
+    "org_path",
+    type=click.Path(dir_okay=False),
+    envvar="SECSCAN_ORG",
+    default=None,
+    help=f"org.yaml with the unit's networks [env SECSCAN_ORG; default ./{DEFAULT_ORG}].",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["quick", "standard", "full"]),
+    default="standard",
+    show_default=True,
+    help="quick: risky ports; standard: + service versions; full: + more ports, UDP, OS guess.",
+)
+@click.option("--out", "out", default="-", show_default=True, help="Where to write the ScanReport JSON (- = stdout).")
+@click.option("--force", is_flag=True, help="Scan targets outside the unit's declared networks.")
+@click.option("--dns/--no-dns", default=True, show_default=True, help="Reverse-DNS names of live hosts.")
+@click.option("--nmap", "nmap_path", default=None, envvar="SECSCAN_NMAP", help="Path of the nmap program.")
+def scan(
+    targets: tuple[str, ...],
+    unit_id: str,
+    org_path: str | None,
+    profile: str,
+    out: str,
+    force: bool,
+    dns: bool,
+    nmap_path: str | None,
+) -> None:
+    """Scan TARGETS (addresses, CIDRs, ranges like 192.168.1.10-50) on the LAN of unit --unit.
+
+    Run as root (Linux) or from an elevated prompt (Windows) for MAC addresses, vendors and the
+    OS guess; otherwise secscan falls back to a TCP connect scan and says what is lost.
+    """
+    from secscan.scan.profiles import load_profiles
+    from secscan.scan.runner import ScanError, find_nmap, privileged
+    from secscan.scan.runner import scan as run_scan
+    from secscan.scan.targets import TargetError, parse_targets
+
+    try:
+        nets = parse_targets(targets)
+    except TargetError as exc:
+        raise click.BadParameter(str(exc), param_hint="TARGETS") from None
+    notes = _check_networks(nets, unit_id, org_path, force)
+    try:
+        nmap = find_nmap(nmap_path)
+    except ScanError as exc:
+        raise click.ClickException(str(exc)) from None
+    is_privileged = privileged()
+    chosen = load_profiles()[profile]
+    if not is_privileged:
+        click.echo(
+            "warning: not root/Administrator: TCP connect scan; no MAC addresses, vendors or OS guess "
+            "(the report's notes list what is lost)",
+            err=True,
+        )
+    try:
+        with _ProgressBar() as progress:
+            report = run_scan(
+                nets, chosen, unit=unit_id, nmap=nmap, is_privileged=is_privileged, dns=dns, progress=progress
+            )
+    except ScanError as exc:
+        raise click.ClickException(str(exc)) from None
+    report.notes[:0] = notes
+    document = json.dumps(
+        report.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False, indent=2
+    )
+    _write(out, document + "\n")
+    opened = sum(1 for h in report.hosts for p in h.ports if p.state == "open")
+    where = "stdout" if out == "-" else out
+    click.echo(
+        f"scan: {len(report.hosts)} hosts up, {opened} open ports ({profile}, nmap {report.nmap.version}) -> {where}",
+        err=True,
+    )
+
+
+def _check_networks(nets: list[Network], unit_id: str, org_path: str | None, force: bool) -> list[str]:
+    """Refuse targets outside the unit's networks in org.yaml unless --force; the notes to record."""
+    from secscan.scan.targets import outside
+
+    path = Path(org_path or DEFAULT_ORG)
+    if not path.is_file():
+        if force:
+            return [f"scanned with --force: no org.yaml ({path}) to check the targets against"]
+        raise click.ClickException(
+            f"{path}: no such file: the unit's networks come from org.yaml "
+            "(pass --org FILE, or --force to scan without checking)"
+        )
+    networks = _unit_networks(path, unit_id)
+    if not networks and not force:
+        raise click.ClickException(f"{path}: unit {unit_id!r} declares no networks; add them, or pass --force")
+    beyond = outside(nets, networks)
+    if not beyond:
+        return []
+    listed = ", ".join(str(n) for n in beyond)
+    declared = ", ".join(str(n) for n in networks) or "none"
+    if not force:
+        raise click.ClickException(
+            f"targets outside unit {unit_id!r}'s networks ({declared}): {listed}; "
+            "check the address, or pass --force to scan anyway"
+        )
+    return [f"scanned with --force: targets outside the unit's networks ({declared}): {listed}"]
+
+
+def _unit_networks(path: Path, unit_id: str) -> list[Network]:
+    """The unit's networks. Only the shapes are checked here; `secscan org lint` checks the rest."""
+    import yaml
+    from pydantic import ValidationError
+
+    from secscan.model.org import Organisation
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        org = Organisation.model_validate(data)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise click.ClickException(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise click.ClickException(f"{path}: {field}: {first['msg']} (run `secscan org lint {path}`)") from None
+    unit = org.unit_index.get(unit_id)
+    if unit is None:
+        known = ", ".join(sorted(org.unit_index)[:10])
+        raise click.ClickException(f"{path}: unit {unit_id!r} is not in org.yaml (units: {known})")
+    return list(unit.networks)
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr while nmap runs (nothing when stderr is not a terminal).
+    Built on nmap's first report, so importing rich overlaps the scan instead of preceding it."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+        self._state = {"task": "starting", "hosts": 0}
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __call__(self, task: str | None, percent: float | None, hosts: int) -> None:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            console = Console(stderr=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("nmap", total=100)
+        state = self._state
+        state["hosts"] = hosts
+        if task:
+            if task != state["task"]:
+                state["task"] = task
+                self._bar.reset(self._task)
+            if percent is not None:
+                self._bar.update(self._task, completed=percent)
+        self._bar.update(self._task, description=f"nmap: {state['task']} · {state['hosts']} hosts up")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _write(out: str, text: str) -> None:
+    """Write whole or not at all: a temporary file beside the target, then an atomic rename."""
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(out)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise click.ClickException(f"{out}: cannot write the report: {exc.strerror}") from None
