@@ -89,7 +89,7 @@ class CompiledControl:
             passed, guard = self.guarded[level]
             requires = ()
         return (requires, passed, failed, Verdict(self.id, requirement, Outcome.passed),
-                Verdict(self.id, requirement, Outcome.failed), self, requirement, guard)
+                Verdict(self.id, requirement, Outcome.failed), self, requirement, guard, self.applies is not None)
 
     def evidence_of(self, doc: dict[str, Any]) -> dict[str, Any]:
         paths = self.evidence + (self.applies[1] if self.applies else [])
@@ -110,44 +110,47 @@ class CompiledControl:
         return Verdict(self.id, requirement, Outcome.unknown, f"applicability undecided: {self.control.applies_when}")
 
 
-# (requires, pass, fail, pass verdict, fail verdict, control, requirement, guarded path): one planned control
+# (requires, pass, fail, pass verdict, fail verdict, control, requirement, guarded path, has applies_when):
+# one planned control, everything the hot loop needs in one tuple
 _Entry = tuple[tuple[tuple[str, expr.Fn], ...], expr.Fn, "expr.Fn | None", Verdict, Verdict, CompiledControl,
-               Requirement, "str | None"]
+               Requirement, "str | None", bool]
 
 
 def _run(doc: dict[str, Any], entries: tuple[_Entry, ...] | list[_Entry], out: list[Verdict]) -> None:
     """The hot loop: judge ``doc`` on each planned control, appending to ``out``. A pass or a fail
     is a shared, pre-built Verdict; only unknown and not-applicable allocate (they carry a reason)."""
-    for requires, passed, failed, v_pass, v_fail, control, requirement, guard in entries:
-        if control.applies is not None:
+    append = out.append
+    for requires, passed, failed, v_pass, v_fail, control, requirement, guard, applies in entries:
+        if applies:
             stop = control.applicability(doc, requirement)
             if stop is not None:
-                out.append(stop)
+                append(stop)
                 continue
-        missing = None
-        for path, get in requires:
-            if get(doc) is None:
-                missing = path
-                break
-        if missing is not None:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
-            continue
+        if requires:
+            missing = None
+            for path, get in requires:
+                if get(doc) is None:
+                    missing = path
+                    break
+            if missing is not None:
+                append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
+                continue
         try:
             if failed is not None and failed(doc) is True:  # fail wins; then pass need not run
-                out.append(v_fail)
+                append(v_fail)
                 continue
             p = passed(doc)
         except expr.JMESPathError as exc:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
+            append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
             continue
         if p is True:
-            out.append(v_pass)
+            append(v_pass)
         elif failed is None and p is False:
-            out.append(v_fail)
+            append(v_fail)
         elif guard is not None and control.requires[0][1](doc) is None:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, guard)))
+            append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, guard)))
         else:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, UNDECIDED))
+            append(Verdict(control.id, requirement, Outcome.unknown, UNDECIDED))
 
 
 def missing_reason(doc: dict[str, Any], path: str) -> str:
