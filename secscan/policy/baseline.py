@@ -35,6 +35,7 @@ class Verdict(NamedTuple):
 
 
 UNDECIDED = "the facts present do not decide this control (a value inside a list is unknown)"
+_FAMILY = expr.compile_expression("host.os.family")
 
 
 @lru_cache(maxsize=2)
@@ -155,10 +156,13 @@ def _run(doc: dict[str, Any], entries: tuple[_Entry, ...] | list[_Entry], out: l
 
 def missing_reason(doc: dict[str, Any], path: str) -> str:
     """Why ``path`` is null: the probe that fills it (``probes[].sections``), with its status."""
-    probes = doc.get("probes") or []
+    probes = doc.get("probes")
     best: tuple[int, dict[str, Any]] | None = None
-    for probe in probes:
-        for section in probe.get("sections") or []:
+    for probe in probes if isinstance(probes, list) else []:
+        sections = probe.get("sections") if isinstance(probe, dict) else None
+        for section in sections if isinstance(sections, list) else []:
+            if not isinstance(section, str):
+                continue
             if path == section or path.startswith(section + ".") or section.startswith(path + "."):
                 score = len(section) if path.startswith(section) else 0
                 if best is None or score > best[0]:
@@ -228,6 +232,10 @@ class CompiledBaseline:
         os_ = host.get("os") if host.__class__ is dict else None
         family = os_.get("family") if os_.__class__ is dict else None
         role = host.get("role") if host.__class__ is dict else None
+        if family.__class__ is not str:
+            family = None  # unknown (or garbage in an unvalidated document): OS-specific controls → unknown
+        if role.__class__ is not str:
+            role = None
         plan = self._plan("host", family, role, level)
         out: list[Verdict] = []
         _run(doc, plan.run, out)
@@ -246,8 +254,7 @@ class CompiledBaseline:
         control = self.by_id[control_id]
         out = control.evidence_of(doc)
         if control.control.applies_to.os_family is not None:
-            host = doc.get("host") or {}
-            out["host.os.family"] = (host.get("os") or {}).get("family")
+            out["host.os.family"] = _FAMILY(doc)
         return out
 
 
