@@ -87,10 +87,13 @@ def evaluate_host(report: HostReport | dict[str, Any], org: Organisation, baseli
 def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
     """Controls with ``applies_to.subject: scan_host``, for every host nmap saw (host = its IP)."""
     doc = _doc(scan)
-    named = doc.get("unit") if doc.get("unit") in org.unit_index else None
+    named = doc.get("unit") if isinstance(doc.get("unit"), str) and doc.get("unit") in org.unit_index else None
     out: list[Result] = []
-    for host in doc.get("hosts") or []:
-        unit = named or place_address(org, [host.get("ip")])
+    hosts = doc.get("hosts")
+    for host in hosts if isinstance(hosts, list) else []:
+        if not isinstance(host, dict):
+            continue
+        unit = named or place_address(org, [str(host.get("ip"))])
         level = org.level_of(unit) if unit else None
         if unit is None or level is None:
             continue
