@@ -7,9 +7,13 @@ import json
 import click
 
 from secscan.model.host import HostReport
+from secscan.model.org import Organisation
+from secscan.model.policy import Baseline
+from secscan.model.result import OrgSummary, Result
 from secscan.model.scan import ScanReport
 
-CONTRACTS = {"host-report": HostReport, "scan-report": ScanReport}
+CONTRACTS = {"host-report": HostReport, "scan-report": ScanReport, "org": Organisation, "baseline": Baseline,
+             "result": Result, "org-summary": OrgSummary}
 
 
 @click.command()

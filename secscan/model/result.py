@@ -109,3 +109,6 @@ class OrgSummary(Contract):
     units: list[UnitSummary] = Field(default_factory=list)
     total: UnitSummary  # every judged host of the organisation
     unplaced: list[UnplacedHost] = Field(default_factory=list)  # no unit, or a unit with no level
+    # one per unit with sub-units that have hosts: the unit and all its descendants together
+    # (a district with its communes); ``level`` is None there, as the levels inside may differ
+    subtrees: list[UnitSummary] = Field(default_factory=list)

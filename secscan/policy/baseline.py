@@ -35,6 +35,7 @@ class Verdict(NamedTuple):
 
 
 UNDECIDED = "the facts present do not decide this control (a value inside a list is unknown)"
+_FAMILY = expr.compile_expression("host.os.family")
 
 
 @lru_cache(maxsize=2)
@@ -50,7 +51,8 @@ def subject_schema(subject: str) -> expr.SchemaView:
 
 def substitute(text: str, values: dict[str, Any]) -> str:
     """``$max_days`` → ```30``` (a JMESPath JSON literal). Unknown names raise KeyError."""
-    return _PARAM.sub(lambda m: "`" + json.dumps(values[m.group(1)], ensure_ascii=False) + "`", text)
+    return _PARAM.sub(lambda m: "`" + json.dumps(values[m.group(1)], ensure_ascii=False).replace("`", "\\`") + "`",
+                      text)
 
 
 def param_names(text: str) -> list[str]:
@@ -88,12 +90,7 @@ class CompiledControl:
             passed, guard = self.guarded[level]
             requires = ()
         return (requires, passed, failed, Verdict(self.id, requirement, Outcome.passed),
-                Verdict(self.id, requirement, Outcome.failed), self, requirement, guard)
-
-    def judge(self, doc: dict[str, Any], level: int, requirement: Requirement) -> Verdict:
-        out: list[Verdict] = []
-        _run(doc, (self.entry(level, requirement),), out)
-        return out[0]
+                Verdict(self.id, requirement, Outcome.failed), self, requirement, guard, self.applies is not None)
 
     def evidence_of(self, doc: dict[str, Any]) -> dict[str, Any]:
         paths = self.evidence + (self.applies[1] if self.applies else [])
@@ -114,52 +111,58 @@ class CompiledControl:
         return Verdict(self.id, requirement, Outcome.unknown, f"applicability undecided: {self.control.applies_when}")
 
 
-# (requires, pass, fail, pass verdict, fail verdict, control, requirement, guarded path): one planned control
+# (requires, pass, fail, pass verdict, fail verdict, control, requirement, guarded path, has applies_when):
+# one planned control, everything the hot loop needs in one tuple
 _Entry = tuple[tuple[tuple[str, expr.Fn], ...], expr.Fn, "expr.Fn | None", Verdict, Verdict, CompiledControl,
-               Requirement, "str | None"]
+               Requirement, "str | None", bool]
 
 
 def _run(doc: dict[str, Any], entries: tuple[_Entry, ...] | list[_Entry], out: list[Verdict]) -> None:
     """The hot loop: judge ``doc`` on each planned control, appending to ``out``. A pass or a fail
     is a shared, pre-built Verdict; only unknown and not-applicable allocate (they carry a reason)."""
-    for requires, passed, failed, v_pass, v_fail, control, requirement, guard in entries:
-        if control.applies is not None:
+    append = out.append
+    for requires, passed, failed, v_pass, v_fail, control, requirement, guard, applies in entries:
+        if applies:
             stop = control.applicability(doc, requirement)
             if stop is not None:
-                out.append(stop)
+                append(stop)
                 continue
-        missing = None
-        for path, get in requires:
-            if get(doc) is None:
-                missing = path
-                break
-        if missing is not None:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
-            continue
+        if requires:
+            missing = None
+            for path, get in requires:
+                if get(doc) is None:
+                    missing = path
+                    break
+            if missing is not None:
+                append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, missing)))
+                continue
         try:
             if failed is not None and failed(doc) is True:  # fail wins; then pass need not run
-                out.append(v_fail)
+                append(v_fail)
                 continue
             p = passed(doc)
         except expr.JMESPathError as exc:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
+            append(Verdict(control.id, requirement, Outcome.unknown, f"expression error: {exc}"))
             continue
         if p is True:
-            out.append(v_pass)
+            append(v_pass)
         elif failed is None and p is False:
-            out.append(v_fail)
+            append(v_fail)
         elif guard is not None and control.requires[0][1](doc) is None:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, guard)))
+            append(Verdict(control.id, requirement, Outcome.unknown, missing_reason(doc, guard)))
         else:
-            out.append(Verdict(control.id, requirement, Outcome.unknown, UNDECIDED))
+            append(Verdict(control.id, requirement, Outcome.unknown, UNDECIDED))
 
 
 def missing_reason(doc: dict[str, Any], path: str) -> str:
     """Why ``path`` is null: the probe that fills it (``probes[].sections``), with its status."""
-    probes = doc.get("probes") or []
+    probes = doc.get("probes")
     best: tuple[int, dict[str, Any]] | None = None
-    for probe in probes:
-        for section in probe.get("sections") or []:
+    for probe in probes if isinstance(probes, list) else []:
+        sections = probe.get("sections") if isinstance(probe, dict) else None
+        for section in sections if isinstance(sections, list) else []:
+            if not isinstance(section, str):
+                continue
             if path == section or path.startswith(section + ".") or section.startswith(path + "."):
                 score = len(section) if path.startswith(section) else 0
                 if best is None or score > best[0]:
@@ -229,6 +232,10 @@ class CompiledBaseline:
         os_ = host.get("os") if host.__class__ is dict else None
         family = os_.get("family") if os_.__class__ is dict else None
         role = host.get("role") if host.__class__ is dict else None
+        if family.__class__ is not str:
+            family = None  # unknown (or garbage in an unvalidated document): OS-specific controls → unknown
+        if role.__class__ is not str:
+            role = None
         plan = self._plan("host", family, role, level)
         out: list[Verdict] = []
         _run(doc, plan.run, out)
@@ -247,8 +254,7 @@ class CompiledBaseline:
         control = self.by_id[control_id]
         out = control.evidence_of(doc)
         if control.control.applies_to.os_family is not None:
-            host = doc.get("host") or {}
-            out["host.os.family"] = (host.get("os") or {}).get("family")
+            out["host.os.family"] = _FAMILY(doc)
         return out
 
 

@@ -110,9 +110,10 @@ def _read_report(path: Path) -> tuple[str, dict[str, Any]]:
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="also write every Result as NDJSON to this file")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--controls", "show_controls", is_flag=True, help="also print the pass rate of every control per unit")
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def evaluate(org_file: Path, baseline_ref: str | None, as_json: bool, results_file: Path | None, lang: str,
-             reports: tuple[Path, ...]) -> None:
+             show_controls: bool, reports: tuple[Path, ...]) -> None:
     """Judge REPORTS (HostReport/ScanReport JSON files or directories) per unit of org.yaml."""
     from secscan.policy.baseline import DEFAULT_BASELINE, load_baseline, load_baselines
     from secscan.policy.evaluate import evaluate_reports, evaluate_scan
@@ -150,8 +151,10 @@ def evaluate(org_file: Path, baseline_ref: str | None, as_json: bool, results_fi
                "network": network_summary.model_dump(mode="json") if network_summary else None}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        from secscan.policy.table import print_network, print_summary
+        from secscan.policy.table import print_controls, print_network, print_summary
 
         print_summary(summary, baseline, lang)
+        if show_controls:
+            print_controls(summary, baseline, lang)
         if network_summary is not None:
             print_network(network_summary, lang)

@@ -10,6 +10,7 @@ from secscan.model.org import Organisation
 from secscan.model.result import Result, UnplacedHost
 from secscan.model.scan import ScanReport
 from secscan.policy.baseline import CompiledBaseline, Verdict
+from secscan.policy.expr import compile_expression
 from secscan.policy.org import place_address
 
 
@@ -19,13 +20,12 @@ def _doc(report: HostReport | ScanReport | dict[str, Any]) -> dict[str, Any]:
     return report.model_dump(mode="json", by_alias=True)
 
 
+_ADDRESSES = compile_expression("host.interfaces[].[ipv4, ipv6][][]")
+
+
 def _addresses(doc: dict[str, Any]) -> list[str]:
-    host = doc.get("host") or {}
-    out: list[str] = []
-    for iface in host.get("interfaces") or []:
-        out += iface.get("ipv4") or []
-        out += iface.get("ipv6") or []
-    return out
+    found = _ADDRESSES(doc)
+    return [a for a in found if isinstance(a, str)] if isinstance(found, list) else []
 
 
 def place_host(report: HostReport | dict[str, Any], org: Organisation) -> tuple[str | None, str]:
@@ -33,6 +33,8 @@ def place_host(report: HostReport | dict[str, Any], org: Organisation) -> tuple[
     unit whose network holds one of the host's addresses (most specific network first)."""
     doc = _doc(report)
     named = doc.get("unit")
+    if not isinstance(named, str):
+        named = None
     if named is not None and named in org.unit_index:
         return named, "unit named in the report"
     unit = place_address(org, _addresses(doc))
@@ -56,8 +58,10 @@ def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBas
 
 
 def _hostname(doc: dict[str, Any]) -> str:
-    host = doc.get("host") or {}
-    return str(host.get("hostname") or doc.get("report_id") or "?")
+    return str(_HOSTNAME(doc) or doc.get("report_id") or "?")
+
+
+_HOSTNAME = compile_expression("host.hostname")
 
 
 def _results(doc: dict[str, Any], verdicts: list[Verdict], baseline: CompiledBaseline, report_id: str, host: str,
@@ -83,10 +87,13 @@ def evaluate_host(report: HostReport | dict[str, Any], org: Organisation, baseli
 def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
     """Controls with ``applies_to.subject: scan_host``, for every host nmap saw (host = its IP)."""
     doc = _doc(scan)
-    named = doc.get("unit") if doc.get("unit") in org.unit_index else None
+    named = doc.get("unit") if isinstance(doc.get("unit"), str) and doc.get("unit") in org.unit_index else None
     out: list[Result] = []
-    for host in doc.get("hosts") or []:
-        unit = named or place_address(org, [host.get("ip")])
+    hosts = doc.get("hosts")
+    for host in hosts if isinstance(hosts, list) else []:
+        if not isinstance(host, dict):
+            continue
+        unit = named or place_address(org, [str(host.get("ip"))])
         level = org.level_of(unit) if unit else None
         if unit is None or level is None:
             continue

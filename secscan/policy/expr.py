@@ -142,16 +142,8 @@ def _compile(node: dict[str, Any]) -> Fn:  # one branch per JMESPath node type
         left, right = _compile(children[0]), _compile(children[1])
         op = node["value"]
         if op == "eq":
-            if children[1]["type"] == "literal" and isinstance(children[1]["value"], bool | str):
-                const = children[1]["value"]  # fast path: `x == `true``, `x == 'on'`
-                if isinstance(const, bool):
-                    return lambda v: left(v) is const
-                return lambda v: left(v) == const
             return lambda v: _equals(left(v), right(v))
         if op == "ne":
-            if children[1]["type"] == "literal" and isinstance(children[1]["value"], bool):
-                const = children[1]["value"]
-                return lambda v: left(v) is not const
             return lambda v: not _equals(left(v), right(v))
         order = _ORDER[op]
 
@@ -326,11 +318,11 @@ def _fused_comparator(node: dict[str, Any]) -> Fn | None:
 def _path_compare(keys: tuple[str, ...], op: str, const: Any, null_is_unknown: bool) -> Fn | None:
     """One closure for ``path == `true``` / ``path <= `30```: walk and compare without nested calls.
     With ``null_is_unknown`` a null fact gives None (the caller's "unknown") instead of false."""
-    if op in ("eq", "ne") and isinstance(const, bool):
+    if op in ("eq", "ne") and (const is None or isinstance(const, bool)):
         want = op == "eq"
         missing = None if null_is_unknown else (const is None) is want
 
-        def eq_bool(v: Any) -> Any:
+        def eq_identity(v: Any) -> Any:  # true, false and null are singletons: `is` is jmespath's ==
             try:
                 for k in keys:
                     v = v[k]
@@ -340,7 +332,22 @@ def _path_compare(keys: tuple[str, ...], op: str, const: Any, null_is_unknown: b
                 return missing
             return (v is const) is want
 
-        return eq_bool
+        return eq_identity
+    if op in ("eq", "ne") and isinstance(const, str):
+        want = op == "eq"
+        missing = None if null_is_unknown else not want
+
+        def eq_string(v: Any) -> Any:
+            try:
+                for k in keys:
+                    v = v[k]
+            except (KeyError, TypeError):
+                return missing
+            if v is None:
+                return missing
+            return (v.__class__ is str and v == const) is want
+
+        return eq_string
     if op in _ORDER and _is_number(const):
         order = _ORDER[op]
 

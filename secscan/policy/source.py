@@ -43,6 +43,7 @@ class Source:
     lines: dict[Loc, int] = field(default_factory=dict)
     errors: list[LintError] = field(default_factory=list)
     duplicates: list[tuple[Loc, int]] = field(default_factory=list)  # (key path, line of the repeat)
+    nodes: int = 0  # values built so far (bounded: MAX_NODES)
 
     def line(self, loc: Loc) -> int | None:
         """Line of ``loc``, or of its nearest ancestor that has one."""
@@ -72,12 +73,26 @@ class Source:
         return out or "(document)"
 
 
+# Hand-written files are small; these bounds stop a hostile file (a "billion laughs" of nested
+# aliases, a multi-megabyte blob) before it costs memory or time.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
+
+
+class _TooBig(Exception):
+    pass
+
+
 def read(path: str | Path) -> Source:
     """Parse one YAML file into a Source; problems go to ``Source.errors`` (never raised)."""
     name = str(path)
     src = Source(name)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
+        if len(raw) > MAX_BYTES:
+            src.errors.append(LintError(name, None, "(file)", f"{len(raw):,} bytes: larger than {MAX_BYTES:,}"))
+            return src
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         src.errors.append(LintError(name, None, "(file)", f"cannot read: {exc}"))
         return src
@@ -95,6 +110,12 @@ def parse(text: str, name: str = "<string>") -> Source:
         src.data = _build(node, (), loader, src)
         for loc, line in src.duplicates:
             src.errors.append(LintError(name, line, src.field_name(loc), "duplicate key (YAML keeps only the last)"))
+    except _TooBig:
+        src.errors.append(LintError(name, None, "(yaml)", f"more than {MAX_NODES:,} values (alias expansion?)"))
+        src.data = None
+    except RecursionError:
+        src.errors.append(LintError(name, None, "(yaml)", "nested too deeply"))
+        src.data = None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -109,6 +130,9 @@ def parse(text: str, name: str = "<string>") -> Source:
 
 
 def _build(node: yaml.Node, loc: Loc, loader: yaml.SafeLoader, src: Source) -> Any:
+    src.nodes += 1
+    if src.nodes > MAX_NODES:
+        raise _TooBig
     src.lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # merge keys (<<)

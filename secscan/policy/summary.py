@@ -147,9 +147,23 @@ def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: Comp
                             info.parent if info else None, org.level_of(unit_id) if unit_id else None,
                             org.level_basis(unit_id) if unit_id else None, baseline))
     whole = _summary(total, None, org.name, None, None, None, baseline)
+    # subtrees: every ancestor of a unit with hosts, over itself and all its descendants
+    trees: dict[str, _Acc] = {}
+    for unit_id, acc in units.items():
+        if unit_id is None:
+            continue
+        for ancestor in org.ancestors(unit_id):
+            trees.setdefault(ancestor, _Acc()).merge(acc)
+    subtrees = []
+    for unit_id in sorted(trees, key=lambda u: order.get(u, len(order))):
+        if unit_id in units:
+            trees[unit_id].merge(units[unit_id])
+        info = org.unit_index[unit_id]
+        subtrees.append(_summary(trees[unit_id], unit_id, info.name, info.parent, None,
+                                 "subtree: the unit and its sub-units", baseline))
     return OrgSummary(organisation=org.name, baseline=baseline.id, baseline_version=baseline.baseline.version,
                       generated_at=datetime.now(UTC).isoformat(timespec="seconds"), units=out, total=whole,
-                      unplaced=unplaced or [])
+                      unplaced=unplaced or [], subtrees=subtrees)
 
 
 def summarise(results: Iterable[Result], org: Organisation, baseline: CompiledBaseline,

@@ -92,3 +92,38 @@ def print_network(summary: OrgSummary, lang: str = "vi") -> None:
             table.add_row(unit.name, str(unit.level or "—"), str(unit.hosts), rate.control_id,
                           str(rate.counts.passed), str(rate.counts.failed), str(rate.counts.unknown))
     Console().print(table)
+
+
+def print_controls(summary: OrgSummary, baseline: CompiledBaseline, lang: str = "vi") -> None:
+    """Controls × units: pass rate (passed / judged), "!" where the control is required at the
+    unit's level, and the number of unknown hosts; then the failing hosts of each required control."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = _LABELS[lang]
+    console = Console()
+    table = Table(title="Tỷ lệ đạt theo từng yêu cầu" if lang == "vi" else "Pass rate per control",
+                  caption="! = bắt buộc ở cấp độ của đơn vị; +n? = n máy chưa rõ" if lang == "vi"
+                  else "! = required at the unit's level; +n? = n hosts unknown")
+    table.add_column("control")
+    for unit in summary.units:
+        table.add_column(unit.name, justify="right")
+    rates = {(u.unit, r.control_id): r for u in summary.units for r in u.controls}
+    for compiled in baseline.controls:
+        cells = []
+        for unit in summary.units:
+            rate = rates.get((unit.unit, compiled.id))
+            if rate is None or (rate.counts.judged == 0 and rate.counts.unknown == 0):
+                cells.append("—")
+                continue
+            mark = "!" if rate.requirement.value == "required" else ""
+            cells.append(f"{mark}{_pct(rate.rate)}" + (f" +{rate.counts.unknown}?" if rate.counts.unknown else ""))
+        table.add_row(compiled.control.title.get(lang), *cells)
+    console.print(table)
+    for unit in summary.units:
+        failing = [r for r in unit.controls if r.requirement.value == "required" and r.failing_hosts]
+        if failing:
+            console.print(f"[bold]{unit.name}[/bold] — {t['failed']}:")
+            for r in failing:
+                hosts = ", ".join(r.failing_hosts[:10]) + (" …" if len(r.failing_hosts) > 10 else "")
+                console.print(f"  {r.control_id}: {hosts}")

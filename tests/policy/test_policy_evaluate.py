@@ -80,6 +80,19 @@ def test_summary_score_unknown_apart_and_indicators() -> None:
     assert fw.unknown_hosts == ["VANLANG-PC03"]
     assert [u.host for u in summary.unplaced] == ["VANLANG-PC01"]
     assert summary.total.hosts == 3
+    (district,) = summary.subtrees  # hahoa: itself and its communes
+    assert (district.unit, district.hosts, district.level) == ("hahoa", 3, None)
+
+
+def test_subtrees_roll_up_the_tree() -> None:
+    docs = [windows(report_id=new_id(), unit=unit, **{"host.hostname": f"PC-{i}"})
+            for i, unit in enumerate(["van-lang", "vinh-chan", "hahoa-vp", "hahoa"])]
+    results, _ = evaluate_reports(docs, ORG, BASELINE)
+    summary = summarise(results, ORG, BASELINE)
+    assert [u.unit for u in summary.units] == ["hahoa", "hahoa-vp", "van-lang", "vinh-chan"]
+    (district,) = summary.subtrees
+    assert district.hosts == 4 == summary.total.hosts
+    assert district.required.passed == sum(u.required.passed for u in summary.units)
 
 
 def test_2026_baseline_is_not_cumulative_and_differs_by_level() -> None:
@@ -163,6 +176,9 @@ def test_cli_evaluate(tmp_path: Path) -> None:
     assert doc["network"] is None
     table = runner.invoke(evaluate, ["--org", str(ROOT / "examples" / "org.yaml"), str(reports)])
     assert table.exit_code == 0 and "Tuân thủ yêu cầu bắt buộc" in table.output and "Chỉ tiêu" in table.output
+    detail = runner.invoke(evaluate, ["--org", str(ROOT / "examples" / "org.yaml"), "--controls", "--lang", "en",
+                                      str(reports)])
+    assert detail.exit_code == 0 and "Pass rate per control" in detail.output
 
 
 def test_cli_evaluate_rejects_bad_report(tmp_path: Path) -> None:

@@ -265,3 +265,14 @@ def test_policy_cli(tmp_path: Path) -> None:
     result = runner.invoke(policy_cli, ["lint", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:14: controls[fw_on].pass: unknown fact path 'hardening.nope'" in result.output
+
+
+def test_hostile_yaml_is_bounded(tmp_path: Path) -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    errors = org_errors(tmp_path, laughs)
+    assert len(errors) == 1 and "alias expansion" in errors[0]
+    errors = org_errors(tmp_path, "[" * 5000 + "]" * 5000)
+    assert len(errors) == 1 and ("nested too deeply" in errors[0] or "broken YAML" in errors[0])

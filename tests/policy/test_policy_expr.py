@@ -13,7 +13,7 @@ from secscan.model.host import HostReport
 from secscan.policy import default_baseline
 from secscan.policy.baseline import substitute
 from secscan.policy.expr import SchemaView, analyse, compile_expression, parse
-from tests.policy.test_unknown_never_passes import report
+from tests.policy.test_policy_unknown_never_passes import report
 
 EXTRA = [
     "antivirus.products[0].name", "antivirus.products[-1].signature_age_days", "antivirus.products[1:].name",

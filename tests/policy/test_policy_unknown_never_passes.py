@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,9 +13,10 @@ from hypothesis import strategies as st
 
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome
-from secscan.policy import load_baselines
+from secscan.policy import judge_document, load_baselines, load_org
 
 BASELINES = list(load_baselines().values())  # every shipped baseline
+ORG = load_org(Path(__file__).resolve().parents[2] / "examples" / "org.yaml")
 
 maybe_bool = st.none() | st.booleans()
 
@@ -126,3 +128,29 @@ def test_unknown_fact_never_makes_a_pass(raw: dict[str, Any], data: st.DataObjec
             assert was is Outcome.passed, f"{control_id}: {was} became pass when {'.'.join(map(str, path))} unknown"
         if was is Outcome.failed:
             assert outcome in (Outcome.failed, Outcome.unknown), f"{control_id}: fail became {outcome}"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5000) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "on", "windows", "linux", "genuine", "high", "yes", "x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["host", "os", "family", "role", "antivirus", "products", "licences", "office", "os",
+                         "activators", "hardening", "firewall", "enabled", "patches", "days_since_last_patch",
+                         "probes", "sections", "name", "status", "real_time", "classification", "confidence",
+                         "ports", "port", "tools", "installed", "listening_ports", "local_admins", "count", "ssh"]),
+        inner, max_size=5),
+    max_leaves=40)
+
+
+@settings(max_examples=int(os.environ.get("SECSCAN_PROPERTY_EXAMPLES", "150")), deadline=None)
+@given(st.dictionaries(st.sampled_from(["host", "antivirus", "licences", "hardening", "probes", "unit"]),
+                       json_values, max_size=6), st.integers(min_value=1, max_value=5))
+def test_garbage_documents_never_raise(doc: dict[str, Any], level: int) -> None:
+    """judge() runs on unvalidated dictionaries in bulk paths: any JSON shape gives verdicts."""
+    judge_document(doc, ORG, BASELINES[0])
+    for baseline in BASELINES:
+        for verdict in baseline.judge(doc, level):
+            assert verdict.outcome in Outcome
+        baseline.judge_scan_host(doc, level)
+        for compiled in baseline.controls:
+            baseline.evidence(doc, compiled.id)
