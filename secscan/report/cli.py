@@ -318,13 +318,30 @@ def findings(out: Path | None, no_record: bool, **opts) -> None:
 
 @report.command()
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--units", default=24, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--hosts-per-unit", default=25, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--seed", default=7, show_default=True)
-def sample(out: Path, units: int, hosts_per_unit: int, seed: int) -> None:
-    """Write a synthetic district as a report input bundle (to try the renderers)."""
-    from secscan.report.sample import sample_input
+@click.option("--seed", default=2023, show_default=True, help="the demo fleet's seed (as secscan demo)")
+@click.option(
+    "--copies",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 200),
+    help="copies of the district under one province (5 ≈ 250 units)",
+)
+@click.option(
+    "--draws",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 5),
+    help="the fleet drawn this many times into each copy (5 × 5 copies ≈ 12,000 PCs)",
+)
+@click.option("--unit", "units", multiple=True, help="only this unit's PCs (repeatable; org.yaml cut down to them)")
+def sample(out: Path, seed: int, copies: int, draws: int, units: tuple[str, ...]) -> None:
+    """Write the demo district (secscan demo's org and fleet, judged by the policy) as a report input bundle."""
+    from secscan.demo import bundle
 
-    inp = sample_input(units=units, hosts_per_unit=hosts_per_unit, seed=seed)
+    try:
+        documents = bundle.district(seed, copies=copies, draws=draws, units=list(units) if units else None)
+    except ValueError as exc:
+        _fail(str(exc))
+    inp = bundle.report_input(documents)
     out.write_text(inp.model_dump_json(by_alias=True), encoding="utf-8")
     click.echo(f"{out}: {len(inp.units)} units, {len(inp.hosts)} hosts, {len(inp.results)} results", err=True)

@@ -1,4 +1,6 @@
-"""Shared inputs for the report tests: a small synthetic district, and one full of hostile strings."""
+"""Shared inputs for the report tests: the demo district (secscan.demo: Hạ Hòa's org.yaml, its
+synthetic fleet and LAN scans) judged by the real policy stage, bent into the special cases the
+tests need (facts that could not be collected, hostile strings) before evaluation."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.model.host import HostReport
+from secscan.demo import bundle
 from secscan.report.config import ReportConfig, load
 from secscan.report.inputs import ReportInput
-from secscan.report.sample import sample_input
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,39 +28,69 @@ def report_config() -> ReportConfig:
     return load(ROOT / "examples" / "report.yaml")
 
 
+def with_unknowns(b: bundle.Bundle) -> bundle.Bundle:
+    """Agents that could not read some facts (no administrator rights): the antivirus list on every
+    7th PC, the firewall on every 11th; each recorded as a denied probe, as the agent does."""
+    for i, doc in enumerate(b.reports):
+        if i % 7 == 3:
+            doc["antivirus"]["products"] = None
+            doc["probes"].append(
+                {
+                    "name": "antivirus",
+                    "status": "denied",
+                    "duration_ms": 40.0,
+                    "error": "root\\SecurityCenter2: access denied",
+                    "sections": ["antivirus"],
+                }
+            )
+        if i % 11 == 5:
+            doc["hardening"]["firewall"] = None
+            doc["probes"].append(
+                {
+                    "name": "firewall",
+                    "status": "denied",
+                    "duration_ms": 12.0,
+                    "error": "needs administrator rights",
+                    "sections": ["hardening.firewall"],
+                }
+            )
+    return b
+
+
+# a small district: two departments, the district's one-stop desk, two communes and one commune's desk
+SMALL = ["van-phong", "ubnd-ha-hoa-mot-cua", "phong-tp", "xa-van-lang", "xa-van-lang-mot-cua", "xa-am-ha"]
+
+
+def small_input(seed: int = 3) -> ReportInput:
+    return bundle.report_input(with_unknowns(bundle.district(seed, units=SMALL)))
+
+
 @pytest.fixture(scope="session")
 def small() -> ReportInput:
-    return sample_input(units=5, hosts_per_unit=8, seed=3)
+    return small_input()
 
 
 @pytest.fixture(scope="session")
 def district() -> ReportInput:
-    return sample_input()
+    return bundle.report_input(bundle.district())
 
 
 def hostile_input() -> ReportInput:
-    names = [HOSTILE_UNIT, RTL_UNIT, LONG, "Phòng Tư pháp"]
-    inp = sample_input(units=4, hosts_per_unit=6, seed=11, names=names)
-    hosts = []
-    renamed = {}
-    for i, report in enumerate(inp.hosts):
-        doc = report.to_document()
+    """The district with hostile unit names, hostnames and antivirus names, as an agent or an
+    org.yaml could carry them, judged like any other."""
+    b = bundle.district(11, units=["phong-tp", "xa-van-lang", "xa-am-ha", "xa-yen-ky"])
+    names = iter([HOSTILE_UNIT, RTL_UNIT, LONG])
+    for unit in b.org["units"]:
+        if unit["kind"] == "commune":
+            unit["name"] = next(names, unit["name"])
+    for i, doc in enumerate(b.reports):
         if i % 6 == 0:
             doc["host"]["hostname"] = HOSTILE_HOST + str(i) if i else HOSTILE_HOST
-            renamed[str(report.report_id)] = doc["host"]["hostname"]
         if i % 6 == 1:
             doc["host"]["hostname"] = LONG[:400] + str(i)
-            renamed[str(report.report_id)] = doc["host"]["hostname"]
-        if doc["antivirus"]["products"]:
-            doc["antivirus"]["products"][0]["name"] = HOSTILE_AV
-        hosts.append(HostReport.model_validate(doc))
-    results = []
-    for r in inp.results:
-        update = {"host": renamed.get(r.report_id, r.host)}
-        if r.control_id == "av_present" and r.evidence.get("products"):
-            update["evidence"] = {"products": [HOSTILE_AV]}
-        results.append(r.model_copy(update=update))
-    return inp.model_copy(update={"hosts": hosts, "results": results})
+        for product in doc["antivirus"]["products"]:
+            product["name"] = HOSTILE_AV
+    return bundle.report_input(b)
 
 
 @pytest.fixture(scope="session")

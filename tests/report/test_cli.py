@@ -17,7 +17,23 @@ CONFIG = str(ROOT / "examples" / "report.yaml")
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "bundle.json"
-    result = CliRunner().invoke(cli, ["report", "sample", "-o", str(path), "--units", "3", "--hosts-per-unit", "5"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "sample",
+            "-o",
+            str(path),
+            "--seed",
+            "5",
+            "--unit",
+            "xa-van-lang",
+            "--unit",
+            "xa-am-ha",
+            "--unit",
+            "phong-tp",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -36,9 +52,9 @@ def test_feed_csv_findings_and_previous(bundle, tmp_path):
     again = run("feed", "--input", str(bundle), "--previous", str(snap), "--period", "2026-12")
     assert {json.loads(x)["status"] for x in again.stdout.splitlines()} == {"In Progress"}
     csv_out = tmp_path / "r.csv"
-    assert run("csv", "--input", str(bundle), "-o", str(csv_out), "--unit", "u002").exit_code == 0
+    assert run("csv", "--input", str(bundle), "-o", str(csv_out), "--unit", "xa-van-lang").exit_code == 0
     rows = csv_out.read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("unit,") and all(r.startswith("u002,") for r in rows[1:])
+    assert rows[0].startswith("unit,") and rows[1:] and all(r.startswith("xa-van-lang,") for r in rows[1:])
 
 
 def test_pdf_and_html(bundle, tmp_path):
@@ -63,6 +79,7 @@ def test_pdf_and_html(bundle, tmp_path):
         (["pdf", "--input", "{bundle}", "-o", "{out}"], "--config report.yaml is required"),
         (["pdf", "--input", "{bundle}", "-o", "{out}", "--config", "{badcfg}"], "prices: Field required"),
         (["feed"], "no input: pass --input"),
+        (["sample", "-o", "{out}", "--unit", "nope"], "units ['nope']: not in the organisation"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(args, message, bundle, tmp_path, monkeypatch):

@@ -14,8 +14,8 @@ import pytest
 
 from secscan.model.result import Outcome
 from secscan.report import feed
-from secscan.report.sample import sample_input
 from secscan.report.summary import summarise
+from tests.report.conftest import small_input
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +80,14 @@ def test_one_event_per_host_and_failed_or_unknown_control(small):
     events = [e for e in events if e["finding_info"]["types"] == ["control"]]
     statuses = {e["compliance"]["status"] for e in events}
     assert statuses == {"Fail", "Unknown"}
-    sample = events[0]
-    assert sample["device"]["org"]["uid"].startswith("u") and sample["device"]["ip"].startswith("10.")
-    assert sample["metadata"]["version"] == "1.5.0"
+    units = {u.id for u in small.units}
+    assert all(e["device"]["org"]["uid"] in units and e["device"]["ip"].startswith("10.231.") for e in events)
+    assert {e["metadata"]["version"] for e in events} == {"1.5.0"}
 
 
-def test_finding_uids_are_stable_across_runs():
-    a = {e["finding_info"]["uid"] for e in feed.events(summarise(sample_input(units=2, hosts_per_unit=5, seed=4)))}
-    b = {e["finding_info"]["uid"] for e in feed.events(summarise(sample_input(units=2, hosts_per_unit=5, seed=4)))}
+def test_finding_uids_are_stable_across_runs(small):
+    a = {e["finding_info"]["uid"] for e in feed.events(summarise(small))}
+    b = {e["finding_info"]["uid"] for e in feed.events(summarise(small_input()))}  # built again
     assert a == b
     assert feed.host_finding_uid("u1", "av_present", "PC1") != feed.host_finding_uid("u1", "av_present", "PC2")
 
@@ -103,9 +103,11 @@ def test_since_keeps_only_newer_events(small):
 
 def test_second_period_updates_and_closes(validator, small):
     first = summarise(small)
-    fixed_host = next(r.host for r in small.results if r.outcome is Outcome.failed and r.control_id == "os_patched")
+    fixed_host = next(r.host for r in small.results if r.outcome is Outcome.failed and r.control_id == "patches_recent")
     results = [
-        r.model_copy(update={"outcome": Outcome.passed}) if (r.host, r.control_id) == (fixed_host, "os_patched") else r
+        r.model_copy(update={"outcome": Outcome.passed})
+        if (r.host, r.control_id) == (fixed_host, "patches_recent")
+        else r
         for r in small.results
     ]
     nxt = small.model_copy(

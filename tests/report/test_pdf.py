@@ -35,8 +35,9 @@ def district_pdf(district, report_config, tmp_path_factory):
     return summary, PdfReader(out), pages, refused, out
 
 
-def test_header_lines_and_title(district_pdf):
+def test_header_lines_and_title(district_pdf, district):
     _, reader, _, _, _ = district_pdf
+    day = district.generated_at.day
     lines = [line.strip() for line in reader.pages[0].extract_text().splitlines()]
     assert lines[:4] == [
         "ỦY BAN NHÂN DÂN",
@@ -44,7 +45,7 @@ def test_header_lines_and_title(district_pdf):
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
     ]
-    assert re.fullmatch(r"Số:\s+/BC-UBND Hạ Hòa, ngày 30 tháng 11 năm 2026", lines[4])
+    assert re.fullmatch(rf"Số:\s+/BC-UBND Hạ Hòa, ngày {day} tháng 11 năm 2026", lines[4])
     assert lines[5] == "BÁO CÁO"
     assert lines[6] == "Kết quả kiểm tra an toàn thông tin máy trạm tháng 11 năm 2026"
 
@@ -75,7 +76,11 @@ def test_ending_signature_and_recipients(district_pdf):
     assert "Nơi nhận: - Như trên; - Thường trực Huyện ủy;" in text
     assert "- Lưu: VT, VHTT." in text
     assert "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH" in text
-    assert 3 <= pages <= 6, "a district's report fits 3-6 pages"
+    # the report itself ends with the signature and "Nơi nhận:"; the SOC annex follows it
+    signed = next(n for n, p in enumerate(reader.pages, 1) if "Nơi nhận:" in p.extract_text())
+    annex = next(n for n, p in enumerate(reader.pages, 1) if "PHỤ LỤC" in p.extract_text())
+    assert 3 <= signed <= 6, "a district's report fits 3-6 pages before its annex"
+    assert signed < annex <= pages == len(reader.pages)
 
 
 def test_per_unit_figures_match_the_evaluation(district_pdf, district):
