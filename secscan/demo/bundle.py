@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from secscan.report.inputs import ReportInput, Snapshot
 
 PROVINCE = {"id": "tinh-phu-tho", "name": "UBND tỉnh Phú Thọ", "name_en": "Phu Tho Provincial People's Committee",
-            "kind": "province"}
+            "kind": "province", "level": 2,
+            "level_reason": "minh họa: tỉnh gồm các bản sao của huyện Hạ Hòa (illustrative province)"}
 UNMANAGED_HOST = 250  # the last octet of the device nobody manages on each LAN (PCs sit at .20 upwards)
 WEEK_HOURS = 7 * 24  # the USB sticks come in over a week before the report
 # nmap's OS guesses for the fleet's systems (a guess is what makes a scan host a workstation)
@@ -141,8 +142,7 @@ def only_units(org: dict[str, Any], keep: set[str]) -> dict[str, Any]:
     return {**org, "units": [u for u in org["units"] if u["id"] in kept], "decisions": decisions}
 
 
-def district(seed: int = 2023, copies: int = 1, draws: int = 1, scans: bool = True,
-             units: list[str] | None = None) -> Bundle:
+def district(seed: int = 2023, copies: int = 1, draws: int = 1, units: list[str] | None = None) -> Bundle:
     """The documents of the district (``copies`` and ``draws``: a province); ``units``: only those
     units' PCs, and org.yaml cut down to them."""
     rng = random.Random(seed)
@@ -157,7 +157,7 @@ def district(seed: int = 2023, copies: int = 1, draws: int = 1, scans: bool = Tr
     by_unit: dict[str, list[fleet.Pc]] = defaultdict(list)
     for pc in pcs:
         by_unit[pc.unit].append(pc)
-    lans = [lan_scan(unit, members, now, rng) for unit, members in by_unit.items()] if scans else []
+    lans = [lan_scan(unit, members, now, rng) for unit, members in by_unit.items()]
     return Bundle(org=org, reports=reports, scans=lans, pcs=pcs, now=now)
 
 
