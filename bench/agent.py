@@ -20,8 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def one_run(out: Path) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "secscan", "agent", "run", "--out", str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secscan", "agent", "run", "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -37,10 +41,14 @@ def main() -> None:
         results = [one_run(Path(tmp) / f"r{i}.json") for i in range(runs)]
     walls = [w for w, _ in results]
     rss = max(r for _, r in results)
-    print(f"agent run x{runs}: median wall {statistics.median(walls):.3f} s (min {min(walls):.3f}, "
-          f"max {max(walls):.3f}); peak RSS {rss:.1f} MB")
-    print(f"targets: wall <= 1.5 s: {'met' if statistics.median(walls) <= 1.5 else 'MISSED'}; "
-          f"RSS <= 60 MB: {'met' if rss <= 60 else 'MISSED'}")
+    print(
+        f"agent run x{runs}: median wall {statistics.median(walls):.3f} s (min {min(walls):.3f}, "
+        f"max {max(walls):.3f}); peak RSS {rss:.1f} MB"
+    )
+    print(
+        f"targets: wall <= 1.5 s: {'met' if statistics.median(walls) <= 1.5 else 'MISSED'}; "
+        f"RSS <= 60 MB: {'met' if rss <= 60 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The same scan through `secscan scan` and through plain nmap with the same arguments.
 
-Builds the namespace lab of tests/scan/lab.py (root and iproute2 needed; nothing outside the
+Builds the namespace lab of secscan/scan/lab.py (root and iproute2 needed; nothing outside the
 lab's namespaces is scanned), runs `secscan scan` end to end (Python start-up, org.yaml check,
 python-nmap's `nmap -V`, XML parsing, validation, JSON written), then runs the exact nmap argv that
 secscan recorded in its report, alternately, and prints the median wall times and their ratio.
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.scan.lab import Lab, unavailable  # noqa: E402
+from secscan.scan.lab import Lab, unavailable  # noqa: E402
 
 ORG = ROOT / "tests" / "fixtures" / "scan" / "org.yaml"
 

@@ -98,3 +98,18 @@ def organisation() -> dict[str, Any]:
             ],
         }],
     }
+
+
+def report_config() -> dict[str, Any]:
+    """The report's names and numbers (report.yaml): issuing body, signer, recipients, prices."""
+    return {
+        "issuing_body": {"superior": None, "name": ["ỦY BAN NHÂN DÂN", "HUYỆN HẠ HÒA"], "abbreviation": "UBND",
+                         "place": "Hạ Hòa"},
+        "number": None,
+        "recipient": "Sở Khoa học và Công nghệ tỉnh Phú Thọ",
+        "signer": {"authority": ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"], "name": "Trần Văn Minh"},
+        "recipients": ["Như trên", "Thường trực Huyện ủy", "Chủ tịch, các PCT UBND huyện",
+                       "Phòng Văn hóa và Thông tin huyện", "UBND các xã, thị trấn"],
+        "archive": "VT, VHTT",
+        "prices": {"windows": 4500000, "office": 6500000},
+    }

@@ -1,4 +1,4 @@
-"""The real nmap against a LAN of network namespaces this test builds (tests/scan/lab.py).
+"""The real nmap against a LAN of network namespaces this test builds (secscan/scan/lab.py).
 
 Three lab hosts with real listeners: an HP printer (web admin page on 80, JetDirect on 9100),
 a Dell PC with Telnet on 23 and SMB on 445, and a Realtek PC with SMB only. `secscan scan` runs
@@ -19,7 +19,7 @@ import pytest
 from secscan.model.scan import ScanReport
 from secscan.policy import evaluate_scan, load_baseline, load_org
 from secscan.policy.unmanaged import KnownHost, unmanaged_hosts
-from tests.scan.lab import Lab, unavailable
+from secscan.scan.lab import Lab, unavailable
 
 ROOT = Path(__file__).parents[2]
 ORG = str(ROOT / "tests" / "fixtures" / "scan" / "org.yaml")

@@ -29,6 +29,17 @@ def targets(tool: str | None) -> set[str]:
     return {"windows", "office"}
 
 
+def applies(tool: str | None, family: str, kms_client: bool) -> bool:
+    """Can this tool have produced a licence of this family and kind? A KMS emulator cannot have
+    made an OEM, MAK or retail activation, so its artefacts do not taint those."""
+    for entry in tools():
+        if entry["name"] == tool:
+            if entry.get("method") == "kms" and not kms_client:
+                return False
+            break
+    return family in targets(tool)
+
+
 def artefact_paths() -> list[str]:
     return [path for entry in tools() for path in entry.get("files", [])]
 

@@ -209,9 +209,13 @@ def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, 
                 detail = f"{lic['product']}: KMS intervals {act}/{ren} minutes are those set by {tool}"
                 crack_hits.append((detail, "medium"))
                 bound.append({"kind": "vl_interval", "detail": detail, "tool": tool, "confidence": "medium"})
+    bystanders: list[str] = []
     for ev in machine_evidence:
-        if family in activators.targets(ev.get("tool")):
+        if activators.applies(ev.get("tool"), family, kms_client):
             crack_hits.append((ev["detail"], ev["confidence"]))
+        elif family in activators.targets(ev.get("tool")) and f"{ev.get('tool')} found" not in str(bystanders):
+            bystanders.append(f"{ev.get('tool')} found on this PC, but a KMS emulator cannot have activated "
+                              f"this {lic['channel'] or 'non-KMS'} licence")
 
     text = lic["license_status_text"]
     if status is None:
@@ -255,6 +259,7 @@ def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, 
         evidence += [d for d, _ in crack_hits if d not in evidence]
     if classification == "genuine" and checks_incomplete:
         confidence = "low" if confidence == "medium" else "medium"
+    evidence += bystanders
     if classification in ("genuine", "unknown") and checks_incomplete:
         evidence.append("activator checks incomplete: " + ", ".join(checks_incomplete))
     lic["classification"] = classification

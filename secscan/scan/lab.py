@@ -1,4 +1,5 @@
-"""A throw-away LAN made of network namespaces, for scanning with the real nmap.
+"""A throw-away LAN made of network namespaces, for scanning with the real nmap (the tests, the
+scan benchmark and ``secscan demo`` build one).
 
 The scanner gets its own namespace holding a bridge; every lab host is another namespace joined
 to that bridge by a veth pair, with a chosen MAC and real listeners. The scanner's namespace has
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LISTENER = Path(__file__).with_name("lab_listener.py")
-SUBNET = ipaddress.ip_network("10.213.7.0/24")  # exists only inside the lab's namespaces
+SUBNET = ipaddress.ip_network("10.213.7.0/24")  # default; exists only inside the lab's namespaces
 
 
 @dataclass
@@ -32,6 +33,7 @@ class LabHost:
 
 @dataclass
 class Lab:
+    subnet: ipaddress.IPv4Network = SUBNET
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     hosts: list[LabHost] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # ip -> hostname served by the lab's reverse DNS
@@ -44,10 +46,10 @@ class Lab:
 
     @property
     def scanner_ip(self) -> str:
-        return str(SUBNET.network_address + 1)
+        return str(self.subnet.network_address + 1)
 
     def add_host(self, octet: int, mac: str, services: list[str], hostname: str | None = None) -> LabHost:
-        host = LabHost(f"ss{self.tag}h{len(self.hosts)}", str(SUBNET.network_address + octet), mac, services)
+        host = LabHost(f"ss{self.tag}h{len(self.hosts)}", str(self.subnet.network_address + octet), mac, services)
         self.hosts.append(host)
         if hostname:
             self.names[host.ip] = hostname
@@ -75,7 +77,7 @@ class Lab:
         self.created.append(s)
         _ip("-n", s, "link", "set", "lo", "up")
         _ip("-n", s, "link", "add", "br0", "type", "bridge")
-        _ip("-n", s, "addr", "add", f"{self.scanner_ip}/{SUBNET.prefixlen}", "dev", "br0")
+        _ip("-n", s, "addr", "add", f"{self.scanner_ip}/{self.subnet.prefixlen}", "dev", "br0")
         _ip("-n", s, "link", "set", "br0", "up")
         # nmap resolves every live address in reverse; answer from the lab, never the host's resolver.
         self.etc.mkdir(parents=True, exist_ok=True)
@@ -88,7 +90,7 @@ class Lab:
             _ip("-n", host.name, "link", "set", "lo", "up")
             _ip("link", "add", "eth0", "netns", host.name, "type", "veth", "peer", "name", f"p{n}", "netns", s)
             _ip("-n", host.name, "link", "set", "eth0", "address", host.mac)
-            _ip("-n", host.name, "addr", "add", f"{host.ip}/{SUBNET.prefixlen}", "dev", "eth0")
+            _ip("-n", host.name, "addr", "add", f"{host.ip}/{self.subnet.prefixlen}", "dev", "eth0")
             _ip("-n", host.name, "link", "set", "eth0", "up")
             _ip("-n", s, "link", "set", f"p{n}", "master", "br0")
             _ip("-n", s, "link", "set", f"p{n}", "up")

@@ -1,0 +1,232 @@
+"""HTTP ingest (FastAPI): the agent's ``--push`` target and a small read API.
+
+The contract the agent relies on (secscan/agent/delivery.py): 200 means "stored, or already had
+it" (idempotent by report_id, so a retry after a lost answer is harmless); any other 4xx except
+408/429 is a permanent refusal and the agent moves the report aside; 5xx and network errors
+keep it spooled. The body is read raw, capped at the size limit, and the signature is checked
+on exactly the JSON received.
+
+Reads need a unit token too; a token sees its own unit and the units under it (a district's
+token sees its communes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from secscan import __version__
+from secscan.collector import migrations
+from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
+from secscan.collector.store import Outcome, Store, TokenInfo
+from secscan.model.signing import token_hash
+
+
+class GroupCommit:
+    """One writer thread that parses and stores whatever pushes have arrived meanwhile, in one
+    transaction (up to ``max_batch``), and answers each request only after its commit. While
+    it works on one batch the next one queues up, so under load a commit serves many requests;
+    alone, a request waits for no one. All the CPU work happens in this one thread, so request
+    threads do not fight it for the GIL. Each report is still judged on its own."""
+
+    def __init__(self, store: Store, max_bytes: int, decoder: CaptureDecoder | None, max_batch: int = 200) -> None:
+        self.store = store
+        self.max_bytes = max_bytes
+        self.decoder = decoder
+        self.max_batch = max_batch
+        self.queue: queue.Queue[tuple[bytes, TokenInfo, Future[Outcome]]] = queue.Queue()
+        threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
+
+    def submit(self, body: bytes, token: TokenInfo) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        self.queue.put((body, token, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            parsed: list[tuple[Parsed, TokenInfo, Future[Outcome]]] = []
+            for body, token, future in batch:
+                try:
+                    parsed.append((parse(body, max_bytes=self.max_bytes, decoder=self.decoder), token, future))
+                except Rejected as exc:
+                    future.set_result(Outcome("rejected", reason=exc.reason, http_status=exc.status))
+            if not parsed:
+                continue
+            try:
+                outcomes = self.store.ingest([(p, "http") for p, _, _ in parsed], bearers=[b for _, b, _ in parsed])
+            except Exception as exc:  # the store is down or locked: every waiting request gets a 503
+                for _, _, future in parsed:
+                    future.set_exception(exc)
+                continue
+            for (p, _, future), outcome in zip(parsed, outcomes, strict=True):
+                outcome.kind = outcome.kind or p.kind
+                future.set_result(outcome)
+
+
+class IngestAnswer(BaseModel):
+    status: str  # accepted | duplicate
+    id: str
+    kind: str  # host | scan
+
+
+class Problem(BaseModel):
+    status: str = "rejected"
+    detail: str
+
+
+class UnitOut(BaseModel):
+    id: str
+    parent_id: str | None
+    name: str
+    kind: str | None
+    level: int | None
+    hosts: int
+
+
+class UnitSummary(BaseModel):
+    unit: dict[str, Any]
+    hosts: int
+    stale_hosts: int
+    clone_suspects: int
+    reports: int
+    last_report_at: str | None
+    scans: int
+    results: dict[str, int]
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"status": "rejected", "detail": detail}, status_code=status, headers=headers)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text} for code, text in {
+        401: "missing, unknown or revoked token; bad or missing signature",
+        403: "the report or its signature belongs to another unit than the token",
+        409: "the report_id was already stored with different content",
+        413: "body over the size limit",
+        422: "not a valid report; the detail names the field",
+        503: "the store is unavailable; retry later",
+    }.items()
+}
+
+REPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "description": "a HostReport (secscan.host-report/1) signed with the unit token "
+                           "(see `secscan schema host-report`), or a ScanReport (secscan.scan-report/1)",
+            "required": ["schema"],
+        }}},
+    }
+}
+
+
+def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastAPI:
+    app = FastAPI(title="secscan collector", version=__version__,
+                  description="Accepts signed HostReports and ScanReports from the units' agents.")
+    writer = GroupCommit(store, max_bytes, decoder)
+
+    known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
+
+    def presented(authorization: str | None) -> str:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "Authorization: Bearer <unit token> is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return token.strip()
+
+    def lookup(token: str) -> TokenInfo:
+        info = store.token_by_bearer(token)
+        if info is None:
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        if info.revoked:
+            raise HTTPException(401, f"token {info.key_id} has been revoked", headers={"WWW-Authenticate": "Bearer"})
+        if len(known) < 100_000:
+            known[token_hash(token)] = info
+        return info
+
+    def bearer(authorization: str | None) -> TokenInfo:
+        return lookup(presented(authorization))
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"status": "rejected", "detail": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        with store.engine.connect() as conn:
+            version = migrations.current_version(conn)
+        if version != migrations.LATEST:
+            raise HTTPException(503, f"store schema version {version}, expected {migrations.LATEST}")
+        return {"status": "ok", "version": __version__, "schema_version": version}
+
+    @app.post("/api/v1/reports", response_model=IngestAnswer, responses=_ERRORS, openapi_extra=REPORT_BODY)
+    async def post_report(request: Request,
+                          authorization: Annotated[str | None, Header()] = None) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            return _problem(413, f"body is {length} bytes, over the limit of {max_bytes}")
+        raw_token = presented(authorization)
+        token = known.get(token_hash(raw_token)) or await run_in_threadpool(lookup, raw_token)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                return _problem(413, f"body is over the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+        try:
+            outcome = await asyncio.wrap_future(writer.submit(b"".join(chunks), token))
+        except Exception as exc:
+            # 503: the agent keeps the report spooled and retries later
+            return _problem(503, f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+        if outcome.status == "rejected":
+            return _problem(outcome.http_status, outcome.reason or "rejected")
+        return IngestAnswer(status=outcome.status, id=outcome.id or "", kind=outcome.kind or "host")
+
+    def visible(token: TokenInfo) -> set[str]:
+        units = store.units()
+        children: dict[str | None, list[str]] = {}
+        for u in units:
+            children.setdefault(u["parent_id"], []).append(u["id"])
+        seen, todo = set(), [token.unit_id]
+        while todo:
+            unit = todo.pop()
+            if unit not in seen:
+                seen.add(unit)
+                todo += children.get(unit, [])
+        return seen
+
+    @app.get("/api/v1/units", response_model=list[UnitOut], responses={401: _ERRORS[401]})
+    def list_units(authorization: Annotated[str | None, Header()] = None) -> Any:
+        ids = visible(bearer(authorization))
+        return [u for u in store.units() if u["id"] in ids]
+
+    @app.get("/api/v1/units/{unit_id}/summary", response_model=UnitSummary,
+             responses={401: _ERRORS[401], 403: _ERRORS[403], 404: {"model": Problem}})
+    def unit_summary(unit_id: str, authorization: Annotated[str | None, Header()] = None) -> Any:
+        token = bearer(authorization)
+        if unit_id not in visible(token):  # before the lookup: a token cannot probe which units exist
+            raise HTTPException(403, f"token {token.key_id} of unit {token.unit_id} may not read unit {unit_id}")
+        summary = store.unit_summary(unit_id)
+        if summary is None:
+            raise HTTPException(404, f"no unit {unit_id!r}")
+        return summary
+
+    return app

@@ -1,0 +1,300 @@
+"""``secscan collector``: init, tokens, import, hosts, serve, evaluate.
+
+This module is where the collector meets the other stages: the Windows capture decoder (agent)
+and the policy evaluator are imported here, lazily, only by the commands that use them, and
+handed to the store; the collector package itself imports only the model. SQLAlchemy, FastAPI
+and rich are imported inside the commands too, so ``secscan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+DB_HELP = "store: SQLAlchemy URL or SQLite file path [env SECSCAN_DB; default ./secscan.db]"
+
+
+def _store(db: str | None, *, check: bool = True, evaluator: bool = False) -> Any:
+    from secscan.collector.db import open_engine
+    from secscan.collector.migrations import SchemaError
+    from secscan.collector.store import Store
+
+    store = Store(open_engine(db))
+    if check:
+        try:
+            store.check()
+        except SchemaError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if evaluator:
+            store.evaluator = policy_evaluator(store)
+    return store
+
+
+def decode_capture(raw: bytes) -> Any:
+    """The Windows capture decoder, from the agent, imported on first use."""
+    try:
+        from secscan.agent.windows import decode_capture as decode
+    except ImportError as exc:
+        raise RuntimeError(f"the Windows capture decoder is not available in this installation ({exc})") from exc
+    return decode(raw)
+
+
+def policy_evaluator(store: Any) -> Any:
+    """The policy stage's judgement over the org.yaml stored by `init --org`, or None when no
+    org.yaml was loaded (reports are then stored unjudged; `evaluate` judges them later)."""
+    org_json = store.get_meta("org")
+    if org_json is None:
+        return None
+    from secscan.model.org import Organisation
+    from secscan.policy import default_baseline, evaluate_host, load_baselines
+
+    org = Organisation.model_validate_json(org_json)
+    if org.baseline:
+        baselines = load_baselines()
+        if org.baseline not in baselines:
+            raise click.ClickException(f"org.yaml: baseline {org.baseline!r} is not among the policies "
+                                       f"({', '.join(sorted(baselines))})")
+        baseline = baselines[org.baseline]
+    else:
+        baseline = default_baseline()
+
+    def evaluate(doc: dict[str, Any], unit: str | None) -> list[Any]:
+        if unit is not None and doc.get("unit") != unit:
+            doc = {**doc, "unit": unit}  # the unit the token (or --unit) bound the report to
+        return evaluate_host(doc, org, baseline)
+
+    return evaluate
+
+
+@click.group()
+@click.option("--db", envvar="SECSCAN_DB", help=DB_HELP)
+@click.pass_context
+def collector(ctx: click.Context, db: str | None) -> None:
+    """Store reports per unit: import files and zips, HTTP ingest, inventory."""
+    ctx.obj = {"db": db}
+
+
+@collector.command()
+@click.option("--org", "org_file", type=click.Path(exists=True, dir_okay=False), help="org.yaml: units to create")
+@click.pass_obj
+def init(obj: dict[str, Any], org_file: str | None) -> None:
+    """Create the store (or bring it to the current schema) and load the units of org.yaml."""
+    from secscan.collector.db import display_url, resolve_url
+
+    store = _store(obj["db"], check=False)
+    applied = store.migrate()
+    url = display_url(resolve_url(obj["db"]))
+    click.echo(f"store {url}: " + (f"schema migrated to version {applied[-1]}" if applied else "schema up to date"))
+    if org_file:
+        from secscan.policy import PolicyError, load_org
+
+        try:
+            org = load_org(org_file)
+        except PolicyError as exc:
+            raise click.ClickException(f"{org_file}: not loaded:\n" + "\n".join(map(str, exc.errors))) from exc
+        rows = [{"id": u.id, "parent_id": u.parent, "name": u.name, "kind": u.kind, "level": org.level_of(u.id),
+                 "data": u.model_dump(mode="json", exclude_none=True)} for u in org.units]
+        store.upsert_units(rows)
+        store.set_meta("org", org.model_dump_json(by_alias=True))
+        click.echo(f"units: {len(rows)} loaded from {org_file} ({org.name}); "
+                   "run `secscan collector evaluate` to re-judge stored reports")
+
+
+@collector.command()
+@click.option("--unit", "unit_id", help="only this unit's hosts")
+@click.pass_obj
+def evaluate(obj: dict[str, Any], unit_id: str | None) -> None:
+    """Re-judge each host's latest report against org.yaml and the policies (after either changed)."""
+    store = _store(obj["db"], evaluator=True)
+    if store.evaluator is None:
+        raise click.ClickException("no org.yaml in the store: run `secscan collector init --org org.yaml` first")
+    reports, results = store.reevaluate(unit_id)
+    click.echo(f"evaluated {reports} report(s): {results} result(s)")
+
+
+@collector.command()
+@click.pass_obj
+def migrate(obj: dict[str, Any]) -> None:
+    """Apply pending schema migrations."""
+    applied = _store(obj["db"], check=False).migrate()
+    click.echo(f"applied {applied}" if applied else "schema up to date")
+
+
+@collector.group()
+def unit() -> None:
+    """List or add units (org.yaml is the usual source)."""
+
+
+@unit.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def unit_list(obj: dict[str, Any], as_json: bool) -> None:
+    rows = _store(obj["db"]).units()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for u in rows:
+        click.echo(f"{u['id']}\t{u['name']}\t{u['kind'] or '-'}\tlevel {u['level'] or '-'}\t"
+                   f"parent {u['parent_id'] or '-'}\t{u['hosts']} hosts")
+
+
+@unit.command("add")
+@click.argument("unit_id")
+@click.option("--name", required=True)
+@click.option("--parent")
+@click.option("--kind")
+@click.option("--level", type=click.IntRange(1, 5))
+@click.pass_obj
+def unit_add(obj: dict[str, Any], unit_id: str, name: str, parent: str | None, kind: str | None,
+             level: int | None) -> None:
+    store = _store(obj["db"])
+    if parent and store.unit(parent) is None:
+        raise click.ClickException(f"--parent {parent}: no such unit")
+    store.upsert_units([{"id": unit_id, "name": name, "parent_id": parent, "kind": kind, "level": level}])
+    click.echo(f"unit {unit_id} saved")
+
+
+@collector.group()
+def token() -> None:
+    """Per-unit enrollment tokens (shown once, stored only as hashes)."""
+
+
+@token.command("create")
+@click.option("--unit", "unit_id", required=True)
+@click.option("--label", help="where the token is used, e.g. the PC batch or the officer")
+@click.pass_obj
+def token_create(obj: dict[str, Any], unit_id: str, label: str | None) -> None:
+    store = _store(obj["db"])
+    try:
+        key_id, tok = store.create_token(unit_id, label)
+    except KeyError as exc:
+        raise click.ClickException(f"--unit {unit_id}: {exc.args[0]}") from exc
+    click.echo(tok)
+    click.echo(f"token {key_id} for unit {unit_id}: shown once, store it now (secscan agent run --token ...)",
+               err=True)
+
+
+@token.command("list")
+@click.option("--unit", "unit_id")
+@click.pass_obj
+def token_list(obj: dict[str, Any], unit_id: str | None) -> None:
+    for row in _store(obj["db"]).tokens(unit_id):
+        state = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+        click.echo(f"{row['key_id']}\t{row['unit_id']}\t{state}\tcreated {row['created_at']:%Y-%m-%d %H:%M}\t"
+                   f"{row['label'] or ''}")
+
+
+@token.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def token_revoke(obj: dict[str, Any], key_id: str) -> None:
+    if not _store(obj["db"]).revoke_token(key_id):
+        raise click.ClickException(f"token {key_id}: no such active token")
+    click.echo(f"token {key_id} revoked: its pushes and its signed reports are refused from now on")
+
+
+@collector.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--unit", "unit_id", help="unit for reports that name none (unsigned files, captures)")
+@click.option("--require-signature", is_flag=True, help="refuse reports not signed by a unit token")
+@click.option("--batch", default=500, show_default=True, help="reports per transaction")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+@click.pass_obj
+def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, require_signature: bool,
+            batch: int, quiet: bool) -> None:
+    """Import HostReports, ScanReports, Windows captures, folders and zips of them.
+
+    Input files are only read. Exit status 1 when any file was rejected."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from secscan.collector import sources
+    from secscan.collector.importer import run_import
+
+    store = _store(obj["db"], evaluator=True)
+    if unit_id and store.unit(unit_id) is None:
+        raise click.ClickException(f"--unit {unit_id}: no such unit")
+    err = Console(stderr=True)
+    total = sources.count(list(paths))
+    with Progress(TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("import", total=total)
+        summary = run_import(store, list(paths), decoder=decode_capture, unit=unit_id,
+                             require_signature=require_signature, batch=batch,
+                             progress=lambda n: bar.advance(task, n))
+    for name, reason in summary.rejected:
+        click.echo(f"rejected: {name}: {reason}", err=True)
+    skipped = f", {summary.skipped} skipped (not .json/.zip)" if summary.skipped else ""
+    click.echo(f"accepted {summary.accepted}, duplicate {summary.duplicate}, rejected {len(summary.rejected)}"
+               f"{skipped}")
+    if summary.rejected:
+        sys.exit(1)
+
+
+@collector.command()
+@click.option("--unit", "unit_id")
+@click.option("--stale", type=float, metavar="DAYS", help="only hosts not heard from for DAYS days")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hosts(obj: dict[str, Any], unit_id: str | None, stale: float | None, as_json: bool) -> None:
+    """The inventory: each PC with its last report; --stale lists those that stopped reporting."""
+    rows = _store(obj["db"]).hosts(unit_id, stale)
+    if as_json:
+        click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("unit", "hostname", "os", "last seen", "ip", "mac", "machine id", "note")
+    for r in rows:
+        note = f"clone of {r['clone_of'][:8]}" if r["clone_of"] else ("clone suspect" if r["clone_suspect"] else "")
+        table.add_row(r["unit_id"] or "-", r["hostname"], r["os_name"] or "-", f"{r['last_seen']:%Y-%m-%d %H:%M}",
+                      ", ".join(r["ips"] or []), ", ".join(r["macs"]), (r["machine_id"] or "-")[:12], note)
+    Console().print(table)
+    click.echo(f"{len(rows)} host(s)" + (f" not seen for {stale:g} days" if stale is not None else ""))
+
+
+@collector.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8443, show_default=True, type=int)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
+@click.option("--max-bytes", default=None, type=int, help="largest accepted body (default 4 MiB)")
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.pass_obj
+def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_key: str | None,
+          max_bytes: int | None, workers: int) -> None:
+    """Run the HTTP(S) ingest: POST /api/v1/reports, GET /api/v1/units, /healthz."""
+    import uvicorn
+
+    from secscan.collector.db import resolve_url
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    _store(obj["db"])  # refuse to start on a store that is not initialised
+    os.environ["SECSCAN_DB"] = resolve_url(obj["db"])
+    if max_bytes:
+        os.environ["SECSCAN_MAX_BYTES"] = str(max_bytes)
+    if not tls_cert and host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo("warning: serving plain HTTP on a non-loopback address; use --tls-cert/--tls-key", err=True)
+    uvicorn.run("secscan.collector.cli:app_from_env", factory=True, host=host, port=port, workers=workers,
+                ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="warning", access_log=False)
+
+
+def app_from_env() -> Any:
+    """The ASGI app for uvicorn (each worker builds its own store from SECSCAN_DB)."""
+    import gc
+
+    from secscan.collector.api import create_app
+    from secscan.collector.intake import MAX_REPORT_BYTES
+
+    store = _store(None, evaluator=True)
+    # A server process: what is loaded now stays; collect cycles less often (see importer.fewer_gc_pauses).
+    gc.freeze()
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    return create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
+                      decoder=decode_capture)

@@ -1,0 +1,63 @@
+"""Opening the store: a SQLite file by default, any SQLAlchemy URL otherwise.
+
+``SECSCAN_DB`` (or ``--db``) is either a URL (``postgresql+psycopg://user@host/db``) or a plain
+path to a SQLite file; the default is ``./secscan.db``. SQLite runs in WAL mode (readers do not
+block the writer), with foreign keys on, a busy timeout so several processes can share the file,
+and write transactions that start with ``BEGIN IMMEDIATE``: two importers never interleave a
+read-then-write, so host identity is decided by one writer at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_PATH = "secscan.db"
+
+
+def resolve_url(db: str | None = None) -> str:
+    value = db or os.environ.get("SECSCAN_DB") or DEFAULT_PATH
+    if "://" in value:
+        return value
+    return f"sqlite:///{os.path.abspath(value)}"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_engine(db: str | None = None, **kwargs: Any) -> Engine:
+    url = resolve_url(db)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (pysqlite's implicit BEGIN
+        # is deferred and would let two importers read the same "no such host yet").
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,130 @@
+"""Turning received bytes into a validated report, or a one-line reason why not (pure: no I/O).
+
+Every document is hostile until this module has passed it: size, UTF-8, JSON, an object, a
+schema this collector knows, then the pydantic contract (which names the first bad field).
+The signature is checked later, against the token table, on the *received* document (the dict
+``json.loads`` gave), never on a re-serialised model: a model round-trip could normalise away
+the very bytes an attacker changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from secscan.model.host import HOST_REPORT_SCHEMA, HostReport
+from secscan.model.scan import SCAN_REPORT_SCHEMA, ScanReport
+
+WINDOWS_CAPTURE_SCHEMA = "secscan.windows-capture/1"
+MAX_REPORT_BYTES = 4 * 1024 * 1024  # a real HostReport is 5-60 kB; a capture up to ~1 MB
+
+# Injected by the CLI (secscan.agent.windows.decode_capture): the collector must not import the agent.
+CaptureDecoder = Callable[[bytes], HostReport]
+
+
+class Rejected(Exception):
+    """A report refused, with the reason a person reads and the HTTP status the API answers."""
+
+    def __init__(self, reason: str, status: int = 422) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass
+class Parsed:
+    kind: Literal["host", "scan"]
+    id: str  # report_id or scan_id
+    digest: str
+    document: dict[str, Any]  # as received (for a capture: the decoded HostReport)
+    text: str  # what the store keeps
+    model: HostReport | ScanReport
+    unit: str | None
+    key_id: str | None  # signature.key_id, None when unsigned
+    signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
+
+
+def digest_of(raw: bytes) -> str:
+    """sha256 of the bytes received. A copy that differs only in whitespace or key order has
+    another digest but the same report_id and equal JSON: the store compares the documents then
+    (rare, so the common path pays for one hash, not a second canonical serialisation)."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _field_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(document)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {err['msg']}{more}"
+
+
+def _strict_json(raw: bytes) -> Any:
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    return json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+
+
+def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> Parsed:
+    """Validate ``raw`` as a HostReport, ScanReport or Windows capture; raise Rejected otherwise."""
+    if len(raw) > max_bytes:
+        raise Rejected(f"document is {len(raw)} bytes, over the limit of {max_bytes}", 413)
+    if raw.startswith(b"\xef\xbb\xbf"):  # PowerShell 5 writes a BOM with Out-File -Encoding utf8
+        raw = raw[3:]
+    try:
+        doc = _strict_json(raw)
+    except UnicodeDecodeError as exc:
+        raise Rejected(f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise Rejected(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(f"invalid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise Rejected(f"not a secscan report: the document is a JSON {type(doc).__name__}, not an object")
+    schema = doc.get("schema")
+    if schema == HOST_REPORT_SCHEMA:
+        try:
+            model: HostReport | ScanReport = HostReport.model_validate(doc)
+        except ValidationError as exc:
+            raise Rejected(_field_error(exc)) from None
+        return Parsed("host", str(model.report_id), digest_of(raw), doc, raw.decode("utf-8"), model,
+                      model.unit, model.signature.key_id if model.signature else None, model.signature is not None)
+    if schema == SCAN_REPORT_SCHEMA:
+        try:
+            model = ScanReport.model_validate(doc)
+        except ValidationError as exc:
+            raise Rejected(_field_error(exc)) from None
+        sig = doc.get("signature")
+        if sig is not None:
+            # ScanReport has no signature member in the contract; extra=forbid already refused it.
+            raise Rejected("signature: not allowed on a scan report")
+        return Parsed("scan", str(model.scan_id), digest_of(raw), doc, raw.decode("utf-8"), model,
+                      model.unit, None, False)
+    if schema == WINDOWS_CAPTURE_SCHEMA:
+        return _capture(raw, decoder)
+    if isinstance(schema, str) and schema.startswith(("secscan.host-report/", "secscan.scan-report/",
+                                                      "secscan.windows-capture/")):
+        raise Rejected(f"schema: version {schema!r} is not supported by this collector "
+                       f"(supported: {HOST_REPORT_SCHEMA}, {SCAN_REPORT_SCHEMA}, {WINDOWS_CAPTURE_SCHEMA})")
+    if schema is None:
+        raise Rejected("not a secscan report: no \"schema\" member")
+    raise Rejected(f"not a secscan report: schema {str(schema)[:80]!r}")
+
+
+def _capture(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
+    if decoder is None:
+        raise Rejected(f"{WINDOWS_CAPTURE_SCHEMA}: no capture decoder available here")
+    try:
+        report = decoder(raw)
+    except Exception as exc:  # the decoder's own error type is the agent's; any failure is a rejection
+        raise Rejected(f"windows capture: {exc}") from None
+    doc = report.to_document()
+    # The capture is the evidence; its hash identifies it, so re-importing the same capture file
+    # is a duplicate even if the decoder draws a fresh report_id each time.
+    return Parsed("host", str(report.report_id), digest_of(raw), doc, json.dumps(doc, ensure_ascii=False), report,
+                  report.unit, None, False)

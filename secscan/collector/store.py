@@ -1,0 +1,628 @@
+"""The store: units, tokens, hosts, reports, results, scans, findings (SQLAlchemy 2 Core).
+
+Ingest works in batches: every report of a batch is parsed and its signature checked first
+(no database), then one transaction looks up duplicates and hosts for the whole batch with a few
+``IN`` queries and writes everything with ``executemany``. A batch commits whole or not at all;
+if it fails on a conflict (another collector stored the same report or created the same host a
+moment earlier) it is retried one report per transaction, so each report is still stored whole
+or not at all and a conflict costs only that report a second look.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from secscan.collector import identity, migrations
+from secscan.collector import schema as t
+from secscan.collector.intake import Parsed, Rejected
+from secscan.model.host import HostReport
+from secscan.model.result import Outcome as Judged
+from secscan.model.result import Result
+from secscan.model.scan import ScanReport
+from secscan.model.signing import new_token, parse_token, signing_key, token_hash, verify
+
+_RESULTS = TypeAdapter(list[Result])
+
+# (report document as received, the unit the collector filed it under) -> Results. Set by the CLI
+# from the policy stage (secscan.policy.evaluate_host) when org.yaml has been loaded.
+Evaluator = Callable[[dict[str, Any], str | None], list[Result]]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass
+class Outcome:
+    status: str  # accepted | duplicate | rejected
+    id: str | None = None
+    kind: str | None = None
+    reason: str | None = None
+    http_status: int = 200
+    host_id: str | None = None
+
+
+@dataclass
+class TokenInfo:
+    key_id: str
+    unit_id: str
+    signing_key: bytes
+    revoked: bool
+
+
+@dataclass
+class _Item:
+    parsed: Parsed
+    unit: str | None
+    key_id: str | None
+    source: str
+    bearer: TokenInfo | None = None
+    outcome: Outcome | None = None
+    host: identity.HostRow | None = None
+
+
+class Store:
+    def __init__(self, engine: Engine, evaluator: Evaluator | None = None) -> None:
+        self.engine = engine
+        self.evaluator = evaluator
+        self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    # --- setup ----------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        return migrations.migrate(self.engine)
+
+    def check(self) -> None:
+        migrations.check(self.engine)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite). On SQLite the threads of one process
+        also queue on a lock: SQLite has one writer anyway, and its busy handler sleeps in
+        growing steps, so fifty HTTP threads polling the file lock would mostly sleep."""
+        if self._sqlite_lock is None:
+            with self.engine.execution_options(write=True).begin() as conn:
+                yield conn
+            return
+        with self._sqlite_lock, self.engine.execution_options(write=True).begin() as conn:
+            yield conn
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            if conn.execute(select(t.meta.c.key).where(t.meta.c.key == key)).first():
+                conn.execute(t.meta.update().where(t.meta.c.key == key).values(value=value))
+            else:
+                conn.execute(t.meta.insert().values(key=key, value=value))
+
+    # --- units ----------------------------------------------------------------------------
+
+    def upsert_units(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Create or update units: dicts with id, name and optionally parent_id, kind, level, data.
+        Parents are written before children whatever the order given."""
+        rows = list(rows)
+        order = _parents_first(rows)
+        with self._write() as conn:
+            existing = {r.id for r in conn.execute(select(t.units.c.id))}
+            stamp = now()
+            for row in order:
+                values = {"parent_id": row.get("parent_id"), "name": row["name"], "kind": row.get("kind"),
+                          "level": row.get("level"), "data": row.get("data"), "updated_at": stamp}
+                if row["id"] in existing:
+                    conn.execute(t.units.update().where(t.units.c.id == row["id"]).values(**values))
+                else:
+                    conn.execute(t.units.insert().values(id=row["id"], **values))
+        return len(order)
+
+    def units(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(select(t.hosts.c.unit_id, func.count()).group_by(t.hosts.c.unit_id)).all())
+            rows = conn.execute(select(t.units).order_by(t.units.c.id)).mappings().all()
+        return [{"id": r["id"], "parent_id": r["parent_id"], "name": r["name"], "kind": r["kind"],
+                 "level": r["level"], "hosts": counts.get(r["id"], 0)} for r in rows]
+
+    def unit(self, unit_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.units).where(t.units.c.id == unit_id)).mappings().first()
+        return dict(row) if row else None
+
+    def unit_summary(self, unit_id: str, stale_days: float = 30) -> dict[str, Any] | None:
+        unit = self.unit(unit_id)
+        if unit is None:
+            return None
+        cutoff = now() - timedelta(days=stale_days)
+        with self.engine.connect() as conn:
+            hosts = conn.execute(select(t.hosts.c.last_seen, t.hosts.c.clone_suspect)
+                                 .where(t.hosts.c.unit_id == unit_id)).all()
+            reports = conn.execute(select(func.count(), func.max(t.reports.c.collected_at))
+                                   .where(t.reports.c.unit_id == unit_id)).one()
+            scans = conn.execute(select(func.count()).select_from(t.scans).where(t.scans.c.unit_id == unit_id)).scalar()
+            r = t.results
+            counts = conn.execute(self._latest_results_query(unit_id).with_only_columns(
+                func.coalesce(func.sum(r.c.passed), 0), func.coalesce(func.sum(r.c.failed), 0),
+                func.coalesce(func.sum(r.c.unknown), 0), func.coalesce(func.sum(r.c.not_applicable), 0))).one()
+        last = _utc(reports[1])
+        return {
+            "unit": {k: unit[k] for k in ("id", "parent_id", "name", "kind", "level")},
+            "hosts": len(hosts),
+            "stale_hosts": sum(1 for h in hosts if _utc(h.last_seen) < cutoff),
+            "clone_suspects": sum(1 for h in hosts if h.clone_suspect),
+            "reports": reports[0],
+            "last_report_at": last.isoformat() if last else None,
+            "scans": scans,
+            "results": dict(zip(("pass", "fail", "unknown", "not_applicable"), map(int, counts), strict=True)),
+        }
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def create_token(self, unit_id: str, label: str | None = None) -> tuple[str, str]:
+        """Return (key_id, token). The token is shown once; only its hash and signing key are kept."""
+        if self.unit(unit_id) is None:
+            raise KeyError(f"unit {unit_id!r} is not in the store")
+        key_id, token = new_token()
+        with self._write() as conn:
+            conn.execute(t.tokens.insert().values(key_id=key_id, unit_id=unit_id, token_hash=token_hash(token),
+                                                  signing_key=signing_key(token), label=label, created_at=now()))
+        return key_id, token
+
+    def tokens(self, unit_id: str | None = None) -> list[dict[str, Any]]:
+        q = select(t.tokens.c.key_id, t.tokens.c.unit_id, t.tokens.c.label, t.tokens.c.created_at,
+                   t.tokens.c.revoked_at).order_by(t.tokens.c.unit_id, t.tokens.c.created_at)
+        if unit_id:
+            q = q.where(t.tokens.c.unit_id == unit_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def revoke_token(self, key_id: str) -> bool:
+        with self._write() as conn:
+            res = conn.execute(t.tokens.update().where(and_(t.tokens.c.key_id == key_id,
+                                                            t.tokens.c.revoked_at.is_(None)))
+                               .values(revoked_at=now()))
+            return res.rowcount == 1
+
+    def token_by_bearer(self, token: str) -> TokenInfo | None:
+        try:
+            parse_token(token)
+        except ValueError:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash(token))).first()
+        return _token_info(row) if row else None
+
+    def _token_table(self, conn: Connection, key_ids: set[str]) -> dict[str, TokenInfo]:
+        if not key_ids:
+            return {}
+        rows = conn.execute(select(t.tokens).where(t.tokens.c.key_id.in_(sorted(key_ids))))
+        return {r.key_id: _token_info(r) for r in rows}
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, parsed: Sequence[tuple[Parsed, str]], *, bearer: TokenInfo | None = None,
+               bearers: Sequence[TokenInfo | None] | None = None, unit: str | None = None,
+               require_signature: bool = False) -> list[Outcome]:
+        """Store validated reports; ``parsed`` pairs each with its source ("http", "import:FILE").
+        Returns one Outcome per input, in order. ``bearer`` (or ``bearers``, one per report when
+        several HTTP pushes share a transaction): the pushing token, whose unit binds the report;
+        ``unit``: the unit given on the command line for reports that name none."""
+        per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
+        items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
+        # One query for every token involved, pushing or signing: a token revoked a moment ago
+        # is refused even if the caller looked it up before. The units table is read only when
+        # some report's unit does not come from a token (whose unit exists by foreign key).
+        wanted = {i.parsed.key_id for i in items if i.parsed.key_id} | {i.bearer.key_id for i in items if i.bearer}
+        need_units = any(i.bearer is None for i in items)
+        keys: dict[str, TokenInfo] = {}
+        known_units: set[str] = set()
+        if wanted or need_units:
+            with self.engine.connect() as conn:
+                keys = self._token_table(conn, wanted)
+                if need_units:
+                    known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
+        for item in items:
+            if item.bearer is not None:
+                item.bearer = keys.get(item.bearer.key_id, item.bearer)
+        for item in items:
+            try:
+                self._authorise(item, keys, known_units, unit, require_signature)
+            except Rejected as exc:
+                item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind, exc.reason, exc.status)
+        todo = [i for i in items if i.outcome is None]
+        if todo:
+            try:
+                with self._write() as conn:
+                    self._store_batch(conn, todo)
+            except IntegrityError:
+                for item in todo:  # the batch is rolled back: retry each alone
+                    self._store_one(item)
+        return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
+
+    def _store_one(self, item: _Item) -> None:
+        for attempt in range(2):
+            item.outcome, item.host = None, None
+            try:
+                with self._write() as conn:
+                    self._store_batch(conn, [item])
+                return
+            except IntegrityError as exc:
+                if attempt:
+                    item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind,
+                                           f"conflict while storing: {exc.orig}", 409)
+
+    def _authorise(self, item: _Item, keys: dict[str, TokenInfo], known_units: set[str], unit: str | None,
+                   require_signature: bool) -> None:
+        p, bearer = item.parsed, item.bearer
+        token_unit = None
+        if bearer is not None:
+            if bearer.revoked:
+                raise Rejected(f"token {bearer.key_id} has been revoked", 401)
+            token_unit = bearer.unit_id
+        if p.key_id is not None and p.signed:
+            info = keys.get(p.key_id)
+            if info is None:
+                raise Rejected(f"signature.key_id: {p.key_id} is not a token of this collector", 401)
+            if info.revoked:
+                raise Rejected(f"signature.key_id: token {p.key_id} has been revoked", 401)
+            if not verify(p.document, info.signing_key):  # the received JSON, not a re-serialised model
+                raise Rejected("signature: does not match the document (altered after signing, or another key)", 401)
+            if token_unit is not None and info.unit_id != token_unit:
+                raise Rejected(f"signature.key_id: token {p.key_id} belongs to unit {info.unit_id}, "
+                               f"the pushing token to {token_unit}", 403)
+            token_unit = info.unit_id
+            item.key_id = p.key_id
+        elif require_signature or bearer is not None:
+            raise Rejected("signature: the report is not signed (run the agent with --token)", 401)
+        claimed = p.unit
+        if token_unit is not None:
+            if claimed is not None and claimed != token_unit:
+                raise Rejected(f"unit: the report says {claimed!r} but its token belongs to {token_unit!r}", 403)
+            if unit is not None and unit != token_unit:
+                raise Rejected(f"unit: --unit {unit} but the report's token belongs to {token_unit!r}", 403)
+            item.unit = token_unit
+            return
+        if claimed is not None and unit is not None and claimed != unit:
+            raise Rejected(f"unit: the report says {claimed!r}, not {unit!r}")
+        item.unit = claimed or unit
+        if item.unit is not None and item.unit not in known_units:
+            raise Rejected(f"unit: {item.unit!r} is not a unit of this collector (load org.yaml first)")
+
+    def _store_batch(self, conn: Connection, items: list[_Item]) -> None:
+        stamp = now()
+        hosts_items = [i for i in items if i.parsed.kind == "host"]
+        scan_items = [i for i in items if i.parsed.kind == "scan"]
+        self._mark_duplicates(conn, hosts_items, t.reports, t.reports.c.report_id)
+        self._mark_duplicates(conn, scan_items, t.scans, t.scans.c.scan_id)
+        hosts_items = [i for i in hosts_items if i.outcome is None]
+        scan_items = [i for i in scan_items if i.outcome is None]
+        if hosts_items:
+            self._store_host_reports(conn, hosts_items, stamp)
+        if scan_items:
+            conn.execute(t.scans.insert(), [{
+                "scan_id": i.parsed.id, "digest": i.parsed.digest, "unit_id": i.unit, "key_id": i.key_id,
+                "started_at": i.parsed.model.started_at, "finished_at": i.parsed.model.finished_at,  # type: ignore[union-attr]
+                "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in scan_items])
+            for i in scan_items:
+                i.outcome = Outcome("accepted", i.parsed.id, "scan")
+
+    def _mark_duplicates(self, conn: Connection, items: list[_Item], table: Any, id_col: Any) -> None:
+        """Same bytes, or the same report_id with equal JSON (reformatted): duplicate. The same
+        report_id with other content: refused, the stored one is kept."""
+        if not items:
+            return
+        ids = sorted({i.parsed.id for i in items})
+        digests = sorted({i.parsed.digest for i in items})
+        stored = conn.execute(select(id_col, table.c.digest).where(or_(id_col.in_(ids), table.c.digest.in_(digests))))
+        by_id: dict[str, str] = {}
+        by_digest: dict[str, str] = {}
+        for row_id, digest in stored:
+            by_id[row_id], by_digest[digest] = digest, row_id
+        in_batch: dict[str, dict[str, Any]] = {}
+        for i in items:
+            p = i.parsed
+            known = by_id.get(p.id)
+            if p.digest in by_digest or known == p.digest:
+                i.outcome = Outcome("duplicate", by_digest.get(p.digest, p.id), p.kind)
+            elif known is not None:
+                first = in_batch.get(p.id)
+                if first is None:
+                    text = conn.execute(select(table.c.document).where(id_col == p.id)).scalar_one()
+                    first = json.loads(text)
+                if first == p.document:
+                    i.outcome = Outcome("duplicate", p.id, p.kind)
+                else:
+                    i.outcome = Outcome("rejected", p.id, p.kind, f"report_id {p.id} was already stored with "
+                                        "different content (a replayed or forged id)", 409)
+            else:  # later copies in this same batch see this one
+                by_id[p.id], by_digest[p.digest] = p.digest, p.id
+                in_batch[p.id] = p.document
+
+    def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
+        facts = [identity.facts_of(i.parsed.model, i.unit) for i in items]  # type: ignore[arg-type]
+        index, states, stored_macs = self._load_index(conn, facts)
+        flags_before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
+        touched: set[str] = set()
+        for item, f in zip(items, facts, strict=True):
+            host = identity.resolve(index, f)
+            item.host = host
+            touched.add(host.id)
+            report: HostReport = item.parsed.model  # type: ignore[assignment]
+            at = report.collected_at.astimezone(UTC)
+            state = states.setdefault(host.id, {"first_seen": at, "last_seen": at})
+            state["first_seen"] = min(state["first_seen"], at)
+            if at >= state["last_seen"] or "hostname" not in state:  # a late older report does not roll back
+                state.update(hostname=report.host.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
+                             os_name=report.host.os.name, last_seen=at, last_report_id=item.parsed.id,
+                             ips=sorted({str(a) for n in report.host.interfaces for a in n.ipv4}))
+            item.outcome = Outcome("accepted", item.parsed.id, "host", host_id=host.id)
+        # hosts this batch flagged as clones (or gave a machine id) without reporting for them
+        touched |= {h for h, before in flags_before.items()
+                    if (index.rows[h].clone_suspect, index.rows[h].machine_id) != before}
+        inserts, changes, macs = [], [], []
+        for host_id in sorted(touched):
+            row = index.rows[host_id]
+            values = {**states[host_id], "machine_id": row.machine_id, "identity_key": row.identity_key,
+                      "clone_of": row.clone_of, "clone_suspect": row.clone_suspect}
+            if row.new:
+                inserts.append({"id": host_id, **values})
+            else:
+                changes.append({"b_id": host_id, **values})
+            macs += [{"host_id": host_id, "mac": m} for m in sorted(row.macs - stored_macs.get(host_id, set()))]
+        if inserts:
+            conn.execute(t.hosts.insert(), inserts)
+        if changes:
+            conn.execute(t.hosts.update().where(t.hosts.c.id == bindparam("b_id")), changes)
+        if macs:
+            conn.execute(t.host_macs.insert(), macs)
+        conn.execute(t.reports.insert(), [{
+            "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
+            "key_id": i.key_id, "collected_at": i.parsed.model.collected_at,  # type: ignore[union-attr]
+            "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
+        if self.evaluator is not None:
+            # Results are kept for each host's latest report only: they are a judgement,
+            # recomputable from the raw reports (`secscan collector evaluate`).
+            latest = [(i.parsed.id, i.host.id, i.unit, i.parsed.document) for i in items  # type: ignore[union-attr]
+                      if states[i.host.id]["last_report_id"] == i.parsed.id]  # type: ignore[union-attr]
+            self._evaluate_into(conn, latest, stamp)
+
+    def _load_index(self, conn: Connection, facts: list[identity.Facts]
+                    ) -> tuple[identity.Index, dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """Every stored host any of these reports could belong to (same machine id, a shared MAC,
+        or the same hostname), with its MACs: two queries for the whole batch."""
+        mids = sorted({f.machine_id for f in facts if f.machine_id})
+        macs = sorted({m for f in facts for m in f.macs})
+        names = sorted({f.hostname_key for f in facts})
+        h, hm = t.hosts, t.host_macs
+        match = [h.c.hostname_key.in_(names)]
+        if mids:
+            match.append(h.c.machine_id.in_(mids))
+        if macs:
+            match.append(h.c.id.in_(select(hm.c.host_id).where(hm.c.mac.in_(macs))))
+        rows = conn.execute(select(h).where(or_(*match))).mappings().all()
+        stored_macs: dict[str, set[str]] = {}
+        if rows:
+            for host_id, mac in conn.execute(select(hm.c.host_id, hm.c.mac)
+                                             .where(hm.c.host_id.in_([r["id"] for r in rows]))):
+                stored_macs.setdefault(host_id, set()).add(mac)
+        index = identity.Index()
+        states: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            index.add(identity.row_from_db(r, stored_macs.get(r["id"], set())))
+            states[r["id"]] = {k: r[k] for k in ("hostname", "hostname_key", "unit_id", "os_name", "ips",
+                                                 "last_report_id")}
+            states[r["id"]].update(first_seen=_utc(r["first_seen"]), last_seen=_utc(r["last_seen"]))
+        return index, states, stored_macs
+
+    # --- results --------------------------------------------------------------------------
+
+    def _evaluate_into(self, conn: Connection, rows: list[tuple[str, str, str | None, dict[str, Any]]],
+                       stamp: datetime) -> int:
+        """Judge (report_id, host_id, unit, document) rows and replace their hosts' results."""
+        assert self.evaluator is not None
+        values, n = [], 0
+        for report_id, host_id, unit_id, doc in rows:
+            judged = self.evaluator(doc, unit_id)
+            n += len(judged)
+            tally = Counter(r.outcome for r in judged)
+            values.append({"report_id": report_id, "host_id": host_id, "unit_id": unit_id,
+                           "passed": tally[Judged.passed], "failed": tally[Judged.failed],
+                           "unknown": tally[Judged.unknown], "not_applicable": tally[Judged.not_applicable],
+                           "results": _RESULTS.dump_json(judged).decode(), "evaluated_at": stamp})
+        if rows:
+            conn.execute(t.results.delete().where(t.results.c.host_id.in_(sorted({r[1] for r in rows}))))
+        if values:
+            conn.execute(t.results.insert(), values)
+        return n
+
+    def reevaluate(self, unit: str | None = None, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Re-judge each host's latest report with the current evaluator (after org.yaml or a
+        policy changed). Returns (reports, results); each chunk is one transaction."""
+        if self.evaluator is None:
+            raise RuntimeError("no evaluator configured")
+        q = (select(t.reports.c.report_id, t.reports.c.host_id, t.reports.c.unit_id, t.reports.c.document)
+             .join(t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id))
+        if unit:
+            q = q.where(t.reports.c.unit_id == unit)
+        with self.engine.connect() as conn:
+            targets = conn.execute(q.with_only_columns(t.reports.c.report_id)
+                                   .order_by(t.reports.c.report_id)).scalars().all()
+        n_reports = n_results = 0
+        for start in range(0, len(targets), 200):
+            chunk = targets[start:start + 200]
+            with self._write() as conn:
+                rows = conn.execute(q.where(t.reports.c.report_id.in_(chunk))).all()
+                n_results += self._evaluate_into(conn, [(r[0], r[1], r[2], json.loads(r[3])) for r in rows], now())
+            n_reports += len(rows)
+            if progress:
+                progress(len(rows))
+        return n_reports, n_results
+
+    def _latest_results_query(self, unit: str | None) -> Any:
+        q = (select(t.results.c.results).select_from(t.results)
+             .join(t.hosts, and_(t.hosts.c.id == t.results.c.host_id,
+                                 t.hosts.c.last_report_id == t.results.c.report_id)))
+        if unit:
+            q = q.where(t.results.c.unit_id == unit)
+        return q
+
+    def latest_results(self, unit: str | None = None) -> list[Result]:
+        """The Results of each host's most recent report (for the report stage)."""
+        with self.engine.connect() as conn:
+            texts = conn.execute(self._latest_results_query(unit).order_by(t.results.c.unit_id,
+                                                                          t.results.c.host_id)).scalars().all()
+        out = [res for text in texts for res in _RESULTS.validate_json(text)]
+        out.sort(key=lambda r: (r.unit or "", r.control_id, r.host))
+        return out
+
+    # --- findings history (written by the report stage) -----------------------------------
+
+    def findings(self, unit: str | None = None, include_resolved: bool = True) -> list[dict[str, Any]]:
+        q = select(t.findings).order_by(t.findings.c.unit_id, t.findings.c.baseline, t.findings.c.control_id)
+        if unit:
+            q = q.where(t.findings.c.unit_id == unit)
+        if not include_resolved:
+            q = q.where(t.findings.c.status != "resolved")
+        with self.engine.connect() as conn:
+            out = []
+            for r in conn.execute(q).mappings():
+                row = dict(r)
+                for k in ("first_seen", "last_seen", "resolved_at"):
+                    row[k] = _utc(row[k])
+                out.append(row)
+            return out
+
+    def save_findings(self, current: Iterable[dict[str, Any]], at: datetime | None = None,
+                      units: Iterable[str] | None = None) -> dict[str, int]:
+        """Record the findings seen now. ``current``: dicts with unit_id, baseline, control_id and
+        optionally severity and data. A finding seen for the first time is ``new``; seen again,
+        ``open`` (first_seen kept); one stored as open/new but absent now is ``resolved`` (within
+        ``units`` when given, so a run over one unit does not resolve another's); a resolved one
+        that reappears is ``new`` again with a fresh first_seen. One transaction."""
+        at = at or now()
+        current = list(current)
+        key = lambda r: (r["unit_id"], r["baseline"], r["control_id"])  # noqa: E731
+        counts = {"new": 0, "open": 0, "resolved": 0}
+        with self._write() as conn:
+            q = select(t.findings)
+            if units is not None:
+                q = q.where(t.findings.c.unit_id.in_(sorted(set(units))))
+            stored = {key(r): r for r in conn.execute(q).mappings()}
+            seen = set()
+            for f in current:
+                k = key(f)
+                seen.add(k)
+                old = stored.get(k)
+                values = {"severity": f.get("severity"), "data": f.get("data"), "last_seen": at, "resolved_at": None}
+                where = and_(t.findings.c.unit_id == k[0], t.findings.c.baseline == k[1],
+                             t.findings.c.control_id == k[2])
+                if old is None:
+                    conn.execute(t.findings.insert().values(unit_id=k[0], baseline=k[1], control_id=k[2],
+                                                            status="new", first_seen=at, **values))
+                    counts["new"] += 1
+                elif old["status"] == "resolved":
+                    conn.execute(t.findings.update().where(where).values(status="new", first_seen=at, **values))
+                    counts["new"] += 1
+                else:
+                    conn.execute(t.findings.update().where(where).values(status="open", **values))
+                    counts["open"] += 1
+            for k, old in stored.items():
+                if k not in seen and old["status"] != "resolved":
+                    conn.execute(t.findings.update()
+                                 .where(and_(t.findings.c.unit_id == k[0], t.findings.c.baseline == k[1],
+                                             t.findings.c.control_id == k[2]))
+                                 .values(status="resolved", resolved_at=at))
+                    counts["resolved"] += 1
+        return counts
+
+    # --- inventory and reads --------------------------------------------------------------
+
+    def hosts(self, unit: str | None = None, stale_days: float | None = None) -> list[dict[str, Any]]:
+        """The inventory; with ``stale_days``, only hosts not heard from for that long."""
+        q = select(t.hosts).order_by(t.hosts.c.unit_id, t.hosts.c.hostname_key)
+        if unit:
+            q = q.where(t.hosts.c.unit_id == unit)
+        if stale_days is not None:
+            q = q.where(t.hosts.c.last_seen < now() - timedelta(days=stale_days))
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(q).mappings()]
+            macs: dict[str, list[str]] = {}
+            if rows:
+                for host_id, mac in conn.execute(select(t.host_macs.c.host_id, t.host_macs.c.mac)
+                                                 .where(t.host_macs.c.host_id.in_([r["id"] for r in rows]))
+                                                 .order_by(t.host_macs.c.mac)):
+                    macs.setdefault(host_id, []).append(mac)
+        for r in rows:
+            r["macs"] = macs.get(r["id"], [])
+            r["first_seen"], r["last_seen"] = _utc(r["first_seen"]), _utc(r["last_seen"])
+        return rows
+
+    def report_document(self, report_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            text = conn.execute(select(t.reports.c.document).where(t.reports.c.report_id == report_id)).scalar()
+        return json.loads(text) if text is not None else None
+
+    def latest_reports(self, unit: str | None = None) -> list[HostReport]:
+        """Each host's most recent HostReport, parsed."""
+        q = select(t.reports.c.document).join(t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id)
+        if unit:
+            q = q.where(t.reports.c.unit_id == unit)
+        with self.engine.connect() as conn:
+            return [HostReport.model_validate_json(d) for d in conn.execute(q).scalars()]
+
+    def scans(self, unit: str | None = None) -> list[ScanReport]:
+        q = select(t.scans.c.document).order_by(t.scans.c.started_at)
+        if unit:
+            q = q.where(t.scans.c.unit_id == unit)
+        with self.engine.connect() as conn:
+            return [ScanReport.model_validate_json(d) for d in conn.execute(q).scalars()]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                    for name, table in (("units", t.units), ("tokens", t.tokens), ("hosts", t.hosts),
+                                        ("reports", t.reports), ("results", t.results), ("scans", t.scans),
+                                        ("findings", t.findings))}
+
+
+def _token_info(row: Any) -> TokenInfo:
+    return TokenInfo(row.key_id, row.unit_id, bytes(row.signing_key), row.revoked_at is not None)
+
+
+def _parents_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {r["id"]: r for r in rows}
+    out: list[dict[str, Any]] = []
+    done: set[str] = set()
+
+    def visit(r: dict[str, Any], path: tuple[str, ...]) -> None:
+        if r["id"] in done:
+            return
+        if r["id"] in path:
+            raise ValueError(f"units: parent cycle through {' → '.join((*path, r['id']))}")
+        parent = r.get("parent_id")
+        if parent in by_id:
+            visit(by_id[parent], (*path, r["id"]))
+        done.add(r["id"])
+        out.append(r)
+
+    for r in rows:
+        visit(r, ())
+    return out

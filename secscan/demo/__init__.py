@@ -1,0 +1,191 @@
+"""``secscan demo``: the whole flow on a synthetic district, from nothing, in well under a minute.
+
+1. writes org.yaml for UBND huyện Hạ Hòa (2023) and a report configuration;
+2. draws a fleet matching the 2023 district report and writes it as the IT officers' USB sticks:
+   signed HostReports (per-unit tokens) and, for some PCs, raw Windows captures;
+3. runs the real agent on this machine;
+4. scans a LAN of network namespaces it builds itself with the real nmap (root, nmap and
+   iproute2 needed; otherwise it says why it skipped);
+5. imports everything through the collector, evaluates, and writes the PDF, the OCSF feed, the
+   HTML and the CSV, printing their paths and the headline numbers beside the generator's truth.
+
+This module is a wiring layer like ``secscan/cli.py``: it drives the stages' own commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+SCAN_UNIT_INDEX = 14  # xa-van-lang: its LAN is 10.231.114.0/24
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    """Run one secscan command in-process, as the user would type it."""
+    from secscan.cli import cli
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        cli.main(args, prog_name="secscan", standalone_mode=False)
+    except click.ClickException as exc:
+        raise click.ClickException(f"secscan {' '.join(args[:2])}: {exc.format_message()}") from exc
+    except SystemExit as exc:  # a command that exits non-zero (e.g. import with rejections)
+        if exc.code not in (0, None):
+            raise click.ClickException(f"secscan {' '.join(args[:2])} exited {exc.code}") from exc
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _write_yaml(path: Path, data: dict[str, Any], header: str) -> None:
+    import yaml
+
+    path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+
+
+def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int]:
+    from secscan.demo import captures, fleet
+    from secscan.model.signing import sign
+
+    pcs = fleet.draw(seed)
+    now = fleet.now_for_period()
+    tokens: dict[str, str] = {}
+    usb = out / "usb"
+    n_reports = n_captures = 0
+    for i, pc in enumerate(pcs):
+        folder = usb / pc.unit
+        folder.mkdir(parents=True, exist_ok=True)
+        if i % 4 == 3:
+            # The PowerShell-only path: the raw capture, decoded by the collector at import.
+            (folder / f"{pc.hostname}.capture.json").write_text(json.dumps(captures.render(pc, now, seed)))
+            n_captures += 1
+            continue
+        if pc.unit not in tokens:
+            tokens[pc.unit] = store.create_token(pc.unit, label="demo")[1]
+        document = sign(fleet.host_report(pc, now, seed), tokens[pc.unit])
+        (folder / f"{pc.hostname}.json").write_text(json.dumps(document, ensure_ascii=False))
+        n_reports += 1
+    return pcs, n_reports, n_captures
+
+
+def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) -> str:
+    """Scan a LAN the demo builds from network namespaces; returns what happened, for the user."""
+    from secscan.demo import hahoa
+    from secscan.scan.lab import Lab, unavailable
+
+    why = unavailable()
+    if why is None and shutil.which("nmap") is None:
+        why = "nmap is not installed (apt-get install nmap)"
+    if why:
+        return f"LAN scan skipped: {why}"
+    import ipaddress
+
+    unit = hahoa.COMMUNES[SCAN_UNIT_INDEX][0]
+    subnet = ipaddress.ip_network(hahoa.network_of(100 + SCAN_UNIT_INDEX))
+    lab = Lab(subnet=subnet)
+    # Two PCs the agents reported (same MAC and address), and devices nobody manages.
+    for pc in [p for p in pcs if p.unit == unit][:2]:
+        lab.add_host(int(pc.ip.rsplit(".", 1)[1]), pc.mac, ["135:close", "445:close"])
+    lab.add_host(200, "00:1b:78:aa:00:10", ["80:http", "9100:close"], "may-in-mot-cua")
+    lab.add_host(201, "b8:ac:6f:aa:00:11", ["23:telnet", "445:close", "3389:close"])
+    lab.add_host(202, "00:e0:4c:aa:00:12", ["5900:close"])
+    target = out / "scan-xa-van-lang.json"
+    with lab:
+        proc = lab.run([sys.executable, "-m", "secscan", "scan", str(subnet), "--unit", unit, "--org", str(org_file),
+                        "--profile", "quick", "--out", str(target)], timeout=300)
+    if proc.returncode != 0 or not target.exists():
+        return f"LAN scan failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"
+    return f"LAN scan of {subnet} ({unit}) inside network namespaces: {target}"
+
+
+@click.command()
+@click.option("--out", "out_dir", default="secscan-demo", show_default=True, type=click.Path(file_okay=False),
+              help="folder for everything the demo writes")
+@click.option("--seed", default=2023, show_default=True, help="the synthetic fleet's seed (deterministic)")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--no-scan", is_flag=True, help="skip the network-namespace LAN scan")
+def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
+    """Run the whole flow on a synthetic district (UBND huyện Hạ Hòa, 2023)."""
+    from secscan.collector.db import open_engine
+    from secscan.collector.store import Store
+    from secscan.demo import fleet, hahoa
+    from secscan.demo.hahoa import report_config
+
+    started = time.perf_counter()
+    out = Path(out_dir).resolve()
+    if out.exists() and any(out.iterdir()):
+        if not (out / "secscan.db").exists():
+            raise click.ClickException(f"{out}: exists and is not a previous demo folder; choose another --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "secscan.db"
+    env = {"SECSCAN_DB": str(db)}
+
+    org_file = out / "org.yaml"
+    _write_yaml(org_file, hahoa.organisation(), "# UBND huyện Hạ Hòa (2023), quyết định cấp độ 1531/QĐ-UBND — "
+                "dữ liệu minh họa của secscan demo\n")
+    config_file = out / "report.yaml"
+    _write_yaml(config_file, report_config(), "# Cấu hình báo cáo (secscan demo)\n")
+    click.echo(f"1. organisation: {org_file}")
+    _run(["collector", "init", "--org", str(org_file)], env)
+
+    store = Store(open_engine(str(db)))
+    pcs, n_reports, n_captures = _usb_sticks(out, store, seed)
+    click.echo(f"2. fleet: {len(pcs)} PCs → {n_reports} signed HostReports and {n_captures} Windows captures "
+               f"in {out / 'usb'}")
+
+    this_pc = out / "usb" / "this-machine"
+    this_pc.mkdir(parents=True, exist_ok=True)
+    token = store.create_token(hahoa.ROOT, label="demo: this machine")[1]
+    _run(["agent", "run", "--unit", hahoa.ROOT, "--token", token, "--out", str(this_pc) + "/"], env)
+    click.echo(f"3. the real agent on this machine: {next(this_pc.glob('*.json'))}")
+
+    scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, env)
+    click.echo(f"4. {scan_note}")
+
+    _run(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
+    reports = out / "reports"
+    reports.mkdir(exist_ok=True)
+    pdf, feed, html, csv = (reports / f"bao-cao-2026-11.{lang}.pdf", reports / "feed.ndjson",
+                            reports / "ket-qua.html", reports / "ket-qua.csv")
+    common = ["--lang", lang, "--period", "2026-11"]
+    _run(["report", "pdf", "--config", str(config_file), *common, "-o", str(pdf)], env)
+    _run(["report", "feed", "-o", str(feed)], env)
+    _run(["report", "html", *common, "-o", str(html)], env)
+    _run(["report", "csv", "-o", str(csv)], env)
+    click.echo("5. documents:")
+    for path in (pdf, feed, html, csv):
+        click.echo(f"   {path}")
+    _headline(store, fleet.Truth.of(pcs), out)
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def _headline(store: Any, truth: Any, out: Path) -> None:
+    """The indicators as the pipeline computed them, beside the generator's truth."""
+    from secscan.policy import default_baseline, load_org, summarise
+
+    org = load_org(out / "org.yaml")
+    summary = summarise(store.latest_results(), org, default_baseline())
+    expected = {"antivirus": truth.antivirus, "av_signatures_current": truth.av_current,
+                "windows_licensed": truth.windows_licensed, "office_licensed": truth.office_licensed,
+                "activator_found": truth.activators, "os_unsupported": truth.os_unsupported}
+    click.echo(f"headline ({summary.total.hosts} PCs judged; generator's truth in brackets):")
+    rows = {}
+    for ind in summary.total.indicators:
+        share = f"{ind.share:.0%}" if ind.share is not None else "-"
+        truth_n = expected.get(ind.indicator_id)
+        rows[ind.indicator_id] = {"count": ind.count, "judged": ind.judged, "unknown": ind.unknown, "truth": truth_n}
+        click.echo(f"   {ind.indicator_id:<22} {ind.count:>4} / {ind.judged:<4} {share:>4}   [{truth_n}]"
+                   + (f"  ({ind.unknown} unknown)" if ind.unknown else ""))
+    (out / "headline.json").write_text(json.dumps({"truth": vars(truth), "indicators": rows}, indent=1))

@@ -1,0 +1,63 @@
+"""The report configuration (``report.yaml``): who issues the report, who signs it, who receives it,
+its number, and the licence prices used to estimate the purchase. Names and numbers live here, not
+in templates. ``parse(raw)`` validates a loaded document; ``load(path)`` reads the YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from secscan.model.common import Contract, ShortText
+
+
+class IssuingBody(Contract):
+    superior: ShortText | None = None  # line 1, e.g. "ỦY BAN NHÂN DÂN TỈNH PHÚ THỌ" (optional)
+    name: list[ShortText] = Field(min_length=1)  # bold lines, e.g. ["ỦY BAN NHÂN DÂN", "HUYỆN HẠ HÒA"]
+    abbreviation: ShortText = "UBND"  # the symbol after BC-, e.g. Số: 25/BC-UBND
+    place: ShortText  # the place in the date line: "Hạ Hòa"
+
+
+class Signer(Contract):
+    authority: list[ShortText] = Field(default_factory=list)  # ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    name: ShortText
+
+
+class Prices(Contract):
+    """In đồng (VND)."""
+
+    windows: int = Field(ge=0)  # one Windows licence (upgrade of an OEM/unlicensed PC)
+    office: int = Field(ge=0)  # one Office licence
+
+
+class ReportConfig(Contract):
+    issuing_body: IssuingBody
+    number: ShortText | None = None  # "25"; None leaves the number blank for the clerk: "Số:   /BC-UBND"
+    recipient: ShortText | None = None  # "Kính gửi: …" for a report sent upward
+    signer: Signer
+    recipients: list[ShortText] = Field(default_factory=list)  # "Nơi nhận:" lines, without "- " and ";"
+    archive: ShortText = "VT"  # "- Lưu: VT, <drafting unit>."
+    prices: Prices
+
+
+def parse(raw: Any) -> ReportConfig:
+    try:
+        return ReportConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(document)"
+        raise ValueError(f"{where}: {err['msg']}") from None
+
+
+def load(path: Path) -> ReportConfig:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: {str(exc).splitlines()[0]}") from None
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

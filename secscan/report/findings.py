@@ -1,0 +1,173 @@
+"""Results → findings: one failing (or unjudgeable) control in one unit, plus the network findings
+(risky services the LAN scan saw open, hosts no agent reports for), with status carried over from
+the previous period's findings."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+
+from secscan.model.finding import (
+    SEVERITY_RANK,
+    AffectedHost,
+    Finding,
+    FindingKind,
+    FindingStatus,
+    Severity,
+    finding_id,
+)
+from secscan.model.host import Confidence, HostReport
+from secscan.model.result import Outcome, Requirement, Result
+from secscan.report.coverage import UnitCoverage
+from secscan.report.inputs import ControlInfo, ReportInput
+from secscan.report.texts import texts
+
+UNMANAGED_CONTROL = "inventory.unmanaged"
+_EVIDENCE_MAX = 300  # characters of one evidence line: a hostile report cannot bloat the documents
+_CONF_RANK = {Confidence.low: 0, Confidence.medium: 1, Confidence.high: 2}
+
+
+def _severity(value: str) -> Severity:
+    # A policy severity we do not know is shown as medium rather than dropped.
+    try:
+        return Severity(value.lower())
+    except ValueError:
+        return Severity.medium
+
+
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
+def evidence_line(result: Result) -> str:
+    unknown = result.outcome is Outcome.unknown
+    text = (result.reason or "unknown") if unknown else _EVIDENCE_JSON.encode(result.evidence)
+    return text if len(text) <= _EVIDENCE_MAX else text[: _EVIDENCE_MAX - 1] + "…"
+
+
+def _confidence(reports: list[HostReport]) -> str | None:
+    best: Confidence | None = None
+    for report in reports:
+        for ev in report.licences.activators or []:
+            if best is None or _CONF_RANK[ev.confidence] > _CONF_RANK[best]:
+                best = ev.confidence
+    return best.value if best else None
+
+
+def _ips(report: HostReport | None) -> list[str]:
+    if report is None:
+        return []
+    return [str(ip) for iface in report.host.interfaces for ip in iface.ipv4]
+
+
+def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
+    catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
+    reports = {str(h.report_id): h for h in inp.hosts}
+    ips = {rid: _ips(report) for rid, report in reports.items()}
+    scan_ids = inp.scan_ids
+    groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
+    for result in inp.results:
+        if result.outcome in (Outcome.failed, Outcome.unknown) and result.requirement is not Requirement.none:
+            groups[(result.unit or "", result.control_id)].append(result)
+    out = []
+    for (unit, control_id), results in groups.items():
+        control = catalogue.get(control_id)
+        hosts = []
+        evidence: Counter[str] = Counter()
+        for r in sorted(results, key=lambda r: (r.outcome is not Outcome.failed, r.host)):
+            line = evidence_line(r)
+            evidence[line] += 1
+            # model_construct: every value comes from validated models (Result, HostReport);
+            # a scan host's Result names it by its IP
+            host_ips = [r.host] if r.report_id in scan_ids else ips.get(r.report_id, [])
+            hosts.append(AffectedHost.model_construct(host=r.host, outcome=r.outcome.value, ips=host_ips, detail=line))
+        failed = sum(1 for r in results if r.outcome is Outcome.failed)
+        severity = control.severity if control else _severity(results[0].severity)
+        out.append(
+            Finding(
+                id=finding_id(unit, control_id),
+                # a control judged on LAN scan hosts (policies/vn-network.yaml) is an exposure
+                kind=FindingKind.exposure if results[0].report_id in scan_ids else FindingKind.control,
+                unit=unit,
+                control_id=control_id,
+                severity=severity,
+                title=control.title.get(lang) if control else control_id,
+                recommendation=control.remediation.get(lang) if control and control.remediation else "",
+                failed=failed,
+                unknown=len(results) - failed,
+                hosts=hosts,
+                evidence=[line for line, _ in evidence.most_common(5)],
+                references=control.references if control else [],
+                confidence=_confidence([reports[r.report_id] for r in results if r.report_id in reports])
+                if control and control.heuristic
+                else None,
+                first_seen=inp.generated_at,
+                last_seen=inp.generated_at,
+            )
+        )
+    return out
+
+
+def unmanaged_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
+    """One finding per unit whose LAN scans saw hosts no agent reports for."""
+    t = texts(lang)
+    out = []
+    for unit, c in cov.items():
+        if not c.unmanaged:
+            continue
+        hosts = []
+        for h in c.unmanaged:
+            detail = "; ".join(x for x in (h.reason, h.mac, h.vendor, ", ".join(h.open_ports)) if x)
+            hosts.append(
+                AffectedHost(
+                    host=h.hostnames[0] if h.hostnames else h.ip, outcome="unmanaged", ips=[h.ip], detail=detail or None
+                )
+            )
+        out.append(
+            Finding(
+                id=finding_id(unit, UNMANAGED_CONTROL),
+                kind=FindingKind.unmanaged,
+                unit=unit,
+                control_id=UNMANAGED_CONTROL,
+                severity=Severity.medium,
+                title=t["finding"]["unmanaged_title"],
+                recommendation=t["finding"]["unmanaged_remediation"],
+                failed=len(hosts),
+                hosts=hosts,
+                evidence=[t["finding"]["unmanaged_evidence"].format(seen=c.seen, managed=c.managed)],
+                first_seen=inp.generated_at,
+                last_seen=inp.generated_at,
+            )
+        )
+    return out
+
+
+def carry_status(current: list[Finding], previous: list[Finding]) -> list[Finding]:
+    """new / open from the previous findings; previous ones now gone come back as resolved.
+    A finding resolved last period that reappears is new again (it was absent in between)."""
+    before = {f.id: f for f in previous if f.status is not FindingStatus.resolved}
+    out = []
+    for finding in current:
+        prev = before.pop(finding.id, None)
+        if prev is not None:
+            finding = finding.model_copy(update={"status": FindingStatus.open, "first_seen": prev.first_seen})
+        out.append(finding)
+    for prev in before.values():
+        out.append(prev.model_copy(update={"status": FindingStatus.resolved, "hosts": [], "failed": 0, "unknown": 0}))
+    return out
+
+
+def sort_key(finding: Finding) -> tuple:
+    return (
+        finding.status is FindingStatus.resolved,
+        -SEVERITY_RANK[finding.severity],
+        -finding.failed,
+        -finding.unknown,
+        finding.unit,
+        finding.control_id,
+    )
+
+
+def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
+    current = control_findings(inp, lang) + unmanaged_findings(inp, cov, lang)
+    previous = inp.previous.findings if inp.previous else []
+    return sorted(carry_status(current, previous), key=sort_key)

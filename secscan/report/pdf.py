@@ -1,0 +1,69 @@
+"""The leadership PDF: Jinja2 template → WeasyPrint, fetching nothing outside ``reports/``.
+
+WeasyPrint is imported here only, lazily. The URL fetcher serves ``file:`` URLs under the shipped
+``reports/`` directory and ``data:`` URIs (the charts); anything else — http(s), file paths
+outside reports/, other schemes — is refused and recorded in ``refused``, so a hostile string that
+somehow became markup still loads nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from secscan.report.bulk import paused_gc
+from secscan.report.charts import band_chart, indicator_chart
+from secscan.report.config import ReportConfig
+from secscan.report.render import context, environment
+from secscan.report.summary import Summary
+from secscan.resources import data_dir
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+def make_fetcher(root: Path, refused: list[str]):
+    """A WeasyPrint URLFetcher confined to ``root`` (and data: URIs)."""
+    from weasyprint.urls import URLFetcher
+
+    root = root.resolve()
+
+    class ConfinedFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None):
+            scheme = urlparse(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            refused.append(url)
+            raise RefusedURL(f"refused to fetch {url!r}: outside {root}")
+
+    return ConfinedFetcher(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+def render_html_for_pdf(summary: Summary, config: ReportConfig, lang: str) -> str:
+    t_ctx = context(summary, config, lang)
+    t_ctx["charts"] = {"indicators": indicator_chart(summary, t_ctx["t"]), "bands": band_chart(summary, t_ctx["t"])}
+    return environment().get_template("leadership.html.j2").render(**t_ctx)
+
+
+def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refused: list[str] | None = None) -> int:
+    """Render to ``out``; returns the page count. ``refused`` collects URLs the fetcher refused."""
+    from weasyprint import HTML
+
+    root = data_dir("reports")
+    refused = [] if refused is None else refused
+    html = render_html_for_pdf(summary, config, lang)
+    # base_url inside templates/ so "leadership.css" and "../fonts/…" resolve under reports/
+    # GC paused: WeasyPrint's style and box trees are ~10^5 small objects (see bulk.py); the few
+    # cycles it makes are collected when the collector resumes.
+    with paused_gc():
+        document = HTML(
+            string=html, base_url=str(root / "templates") + "/", url_fetcher=make_fetcher(root, refused)
+        ).render()
+        document.write_pdf(out)
+    return len(document.pages)

@@ -1,0 +1,204 @@
+"""The shared layout helpers: the Jinja2 environment over ``reports/templates`` (autoescaped, UTF-8),
+the display filters that make hostile strings inert, and the view that turns a Summary into the
+words and rows the templates print. No figure is computed here, only formatted."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from secscan.model.finding import SEVERITY_RANK, Finding, FindingStatus
+from secscan.report.config import ReportConfig
+from secscan.report.summary import Count, Summary
+from secscan.report.texts import texts
+from secscan.resources import data_dir
+
+# Format (Cf: bidi overrides, zero-width) and control (Cc) characters can reorder or hide what a
+# reader sees; in a hostname or AV name they are shown by their code instead ("[U+202E]"), in
+# ASCII so the shipped font always has the glyphs.
+_INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+TOP_CONTROLS = 10  # rows of the "main findings" table
+ANNEX_MAX = 12  # high/critical findings in the PDF annex; the HTML, CSV and feed carry all of them
+ANNEX_HOSTS = 6  # hosts listed per finding in the PDF annex
+
+
+def clean(value: Any, limit: int | None = None) -> str:
+    """Text safe to lay out: NFC, invisible/bidi characters made visible, clipped to ``limit``."""
+    text = "" if value is None else unicodedata.normalize("NFC", str(value))
+    text = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def fmt_num(value: float | int | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang == "vi":  # 1.234,5
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def fmt_pct(value: float | None, lang: str) -> str:
+    if value is None:
+        return "—"
+    return fmt_num(value, lang, 1 if value % 1 else 0) + "%"
+
+
+@cache
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("reports") / "templates"), encoding="utf-8"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clean"] = clean
+    return env
+
+
+@dataclass
+class ControlRow:
+    """One control across all units (the leadership "main findings" table)."""
+
+    title: str
+    severity: str
+    units: int
+    hosts: int
+    unknown: int
+    new: int
+
+
+def period_text(period: str, t: dict) -> str:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if match:
+        return t["period_month"].format(year=int(match[1]), month=int(match[2]))
+    if re.fullmatch(r"\d{4}", period):
+        return t["period_year"].format(year=int(period))
+    return period
+
+
+def top_controls(findings: list[Finding]) -> list[ControlRow]:
+    rows: dict[str, ControlRow] = {}
+    for f in findings:
+        row = rows.setdefault(f.control_id, ControlRow(f.title, f.severity.value, 0, 0, 0, 0))
+        row.units += 1
+        row.hosts += f.failed
+        row.unknown += f.unknown
+        row.new += f.status is FindingStatus.new
+    return sorted(rows.values(), key=lambda r: (-SEVERITY_RANK[r.severity], -r.hosts, -r.unknown, r.title))
+
+
+def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[str, Any]:
+    """``config`` (report.yaml) is needed for the PDF's header and ending only."""
+    t = texts(lang)
+    org = summary.org
+    lic = summary.licences
+    inp = summary.inp
+
+    def num(v, digits=0):
+        return fmt_num(v, lang, digits)
+
+    def pct(v):
+        return fmt_pct(v, lang)
+
+    def count_row(key: str, c: Count) -> dict:
+        return {
+            "label": t["indicators"][key],
+            "value": f"{num(c.yes)}/{num(c.known)}",
+            "pct": pct(c.pct),
+            "unknown": num(c.unknown),
+        }
+
+    indicators = [
+        {"label": t["indicators"]["hosts"], "value": num(org.hosts), "pct": "", "unknown": ""},
+        {
+            "label": t["indicators"]["coverage"],
+            "value": f"{num(org.managed)}/{num(org.seen)}" if org.scanned_units else t["na"],
+            "pct": pct(org.coverage_pct),
+            "unknown": "",
+        },
+        count_row("av_present", org.av_present),
+        count_row("av_current", org.av_current),
+        count_row("windows_licensed", org.windows_licensed),
+        count_row("office_licensed", org.office_licensed),
+        count_row("activators", org.activators),
+        count_row("unsupported_os", org.unsupported_os),
+        {"label": t["indicators"]["high_hosts"], "value": num(org.high_hosts), "pct": "", "unknown": ""},
+    ]
+    period = period_text(inp.period, t)
+    when = inp.generated_at
+    org_name = clean(inp.organisation, 200)
+    figures = {
+        "org": org_name,
+        "units": num(len(summary.units)),
+        "period": period,
+        "period_cap": period[:1].upper() + period[1:],
+        "hosts": num(org.hosts),
+        "av_present": num(org.av_present.yes),
+        "av_present_pct": pct(org.av_present.pct),
+        "av_current": num(org.av_current.yes),
+        "windows_licensed": num(org.windows_licensed.yes),
+        "windows": num(org.windows),
+        "activators": num(org.activators.yes),
+        "unsupported": num(org.unsupported_os.yes),
+        "score": pct(org.score),
+        "lic_windows": num(lic.windows),
+        "lic_office": num(lic.office),
+        "cost": num(lic.cost),
+    }
+    recs = []
+    for key, values in summary.recommendations:
+        shown = {k: (num(v) if isinstance(v, int | float) else clean(v, 300)) for k, v in values.items()}
+        recs.append(t["recommendations"][key].format(**shown))
+    changes = [
+        {
+            "label": t["change_keys"][c.key],
+            "before": num(c.before, 1 if isinstance(c.before, float) else 0),
+            "now": num(c.now, 1 if isinstance(c.now, float) else 0),
+            "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + num(c.delta, 1 if c.delta % 1 else 0),
+        }
+        for c in summary.changes
+    ]
+    number = (config.number if config else None) or "\u00a0" * 6
+    abbreviation = config.issuing_body.abbreviation if config else ""
+    place = config.issuing_body.place if config else ""
+    single_unit = len(inp.units) == 1
+    return {
+        "t": t,
+        "lang": lang,
+        "cfg": config,
+        "s": summary,
+        "num": num,
+        "pct": pct,
+        "number_line": f"{t['number_label']} {number}/BC-{abbreviation}",
+        "date_line": t["date_line"].format(place=place, day=when.day, month=when.month, year=when.year),
+        "summary_line": t["summary_line"].format(period=period),
+        "scope_line": t["unit_scope"].format(name=clean(inp.units[0].name, 200)) if single_unit else None,
+        "intro": t["intro"].format(**figures),
+        "paragraph": t["paragraph"].format(**figures),
+        "indicators": indicators,
+        "controls": top_controls(summary.active_findings),
+        "top_n": TOP_CONTROLS,
+        "annex": [f for f in summary.active_findings if SEVERITY_RANK[f.severity] >= 3][:ANNEX_MAX],
+        "annex_total": len(summary.active_findings),
+        "annex_hosts": ANNEX_HOSTS,
+        "changes": changes,
+        "change_findings": t["change_findings"].format(
+            new=summary.count_status(FindingStatus.new),
+            open=summary.count_status(FindingStatus.open),
+            resolved=summary.count_status(FindingStatus.resolved),
+        ),
+        "recommendations": recs,
+        "unit_names": {u.id: u.name for u in inp.units},
+    }

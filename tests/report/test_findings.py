@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from secscan.model.finding import FindingKind, FindingStatus, finding_id
+from secscan.model.result import Outcome
+from secscan.report.inputs import Snapshot
+from secscan.report.sample import sample_input
+from secscan.report.summary import summarise
+
+
+def test_finding_id_is_stable_and_depends_on_unit_and_control_only():
+    assert finding_id("u001", "av_present") == finding_id("u001", "av_present")
+    assert finding_id("u001", "av_present") != finding_id("u002", "av_present")
+    assert finding_id("u001", "av_present") != finding_id("u001", "av_current")
+    # same problem, different run (other report ids, other seed): same id
+    a = {(f.unit, f.control_id): f.id for f in summarise(sample_input(units=3, hosts_per_unit=6, seed=1)).findings}
+    b = {(f.unit, f.control_id): f.id for f in summarise(sample_input(units=3, hosts_per_unit=6, seed=2)).findings}
+    assert all(a[k] == b[k] for k in a.keys() & b.keys()) and a.keys() & b.keys()
+
+
+def test_findings_group_failing_and_unknown_hosts_per_unit_and_control(small):
+    s = summarise(small)
+    control = [f for f in s.findings if f.kind in (FindingKind.control, FindingKind.exposure)]
+    for f in control:
+        results = [r for r in small.results if r.unit == f.unit and r.control_id == f.control_id]
+        failed = {r.host for r in results if r.outcome is Outcome.failed}
+        unknown = {r.host for r in results if r.outcome is Outcome.unknown}
+        assert f.failed == len(failed) and f.unknown == len(unknown)
+        assert {h.host for h in f.hosts} == failed | unknown
+        assert f.evidence  # the facts are quoted
+    # a unit and control with no failing and no unknown host has no finding
+    keys = {(f.unit, f.control_id) for f in control}
+    for r in small.results:
+        if (r.unit, r.control_id) not in keys:
+            assert r.outcome in (Outcome.passed, Outcome.not_applicable)
+
+
+def test_unknown_is_a_finding_not_a_pass(small):
+    s = summarise(small)
+    unknown = [f for f in s.findings if f.unknown and not f.failed]
+    unknown_results = [r for r in small.results if r.outcome is Outcome.unknown]
+    assert unknown_results, "the sample must contain unknown outcomes"
+    assert any(f.control_id == unknown_results[0].control_id for f in s.findings)
+    assert all(h.outcome == "unknown" for f in unknown for h in f.hosts)
+
+
+def test_heuristic_findings_carry_confidence_and_references_their_verified_flag(small):
+    s = summarise(small)
+    activator = [f for f in s.findings if f.control_id == "lic_activator"]
+    assert activator and all(f.confidence == "high" for f in activator)
+    assert all(f.confidence is None for f in s.findings if f.control_id == "av_present")
+    refs = [r for f in s.findings for r in f.references]
+    assert {r.verified for r in refs} == {True, False}
+
+
+def test_network_exposure_and_unmanaged_hosts_are_findings(small):
+    s = summarise(small)
+    unmanaged = [f for f in s.findings if f.kind is FindingKind.unmanaged]
+    assert len(unmanaged) == len(small.units)  # the sample puts one unknown device on each LAN
+    assert all(f.failed == 1 and f.hosts[0].ips[0].endswith(".200") for f in unmanaged)
+    assert all("no agent report" in f.hosts[0].detail and "23/tcp" in f.hosts[0].detail for f in unmanaged)
+    telnet = [f for f in s.findings if f.control_id == "net_no_telnet"]
+    assert telnet and all(f.kind is FindingKind.exposure and f.severity.value == "high" for f in telnet)
+    assert all(h.ips == [h.host] for f in telnet for h in f.hosts)
+
+
+def test_a_stale_agent_report_makes_the_host_unmanaged(small):
+    from datetime import timedelta
+
+    later = small.model_copy(update={"generated_at": small.generated_at + timedelta(days=60)})
+    unmanaged = [f for f in summarise(later).findings if f.kind is FindingKind.unmanaged]
+    assert sum(f.failed for f in unmanaged) == sum(len(s.hosts) for s in small.scans)  # every report is stale
+
+
+def test_status_new_open_resolved_with_first_and_last_seen(small):
+    first = summarise(small)
+    assert {f.status for f in first.findings} == {FindingStatus.new}
+    snap = first.snapshot()
+    # next period: one finding fixed (its results now pass), the rest still there
+    gone = next(f for f in first.findings if f.kind is FindingKind.control)
+    later = small.generated_at.replace(month=12)
+    results = [
+        r.model_copy(update={"outcome": Outcome.passed})
+        if (r.unit, r.control_id) == (gone.unit, gone.control_id)
+        else r
+        for r in small.results
+    ]
+    nxt = small.model_copy(
+        update={
+            "results": results,
+            "generated_at": later,
+            "period": "2026-12",
+            "previous": Snapshot.model_validate(snap.model_dump(by_alias=True)),
+        }
+    )
+    second = summarise(nxt)
+    by_id = {f.id: f for f in second.findings}
+    assert by_id[gone.id].status is FindingStatus.resolved
+    assert by_id[gone.id].last_seen == small.generated_at
+    still = [f for f in second.findings if f.id != gone.id]
+    assert still and all(f.status is FindingStatus.open for f in still)
+    assert all(f.first_seen == small.generated_at and f.last_seen == later for f in still)
+    # the snapshot keeps only active findings: a third period does not resurrect the resolved one
+    third = summarise(nxt.model_copy(update={"previous": second.snapshot()}))
+    assert gone.id not in {f.id for f in third.findings}
