@@ -20,6 +20,7 @@ from secscan.model.result import (
     UnplacedHost,
 )
 from secscan.policy.baseline import CompiledBaseline, Verdict
+from secscan.policy.evaluate import cyclic_gc_paused
 
 # what a summary is built from: one judged host (unit, report_id, hostname, its verdicts)
 Judged = tuple[str | None, str, str, "list[Verdict] | list[Result]"]
@@ -157,11 +158,12 @@ def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: Comp
     now = datetime.now(UTC)
     today = today or now.date()
     units: dict[str | None, _Acc] = {}
-    for unit, report_id, host, verdicts in judged:
-        acc = units.get(unit)
-        if acc is None:
-            acc = units[unit] = _Acc()
-        acc.add_host(report_id, host, verdicts)
+    with cyclic_gc_paused():
+        for unit, report_id, host, verdicts in judged:
+            acc = units.get(unit)
+            if acc is None:
+                acc = units[unit] = _Acc()
+            acc.add_host(report_id, host, verdicts)
     total = _Acc()
     for acc in units.values():
         total.merge(acc)
