@@ -216,3 +216,18 @@ def test_periodic_assessment_by_level() -> None:
     bare = ORG.model_copy(update={"units": [u.model_copy(update={"assessments": []}) for u in ORG.units]})
     summary = summarise(results, bare, BASELINE, today=date(2026, 11, 26))
     assert all(u.assessment_overdue is None and u.last_assessment is None for u in summary.units)
+
+
+def test_batch_restores_the_garbage_collector() -> None:
+    import gc
+
+    import pytest
+
+    from secscan.policy import judge_documents
+
+    assert gc.isenabled()
+    judged = judge_documents([windows(), linux(report_id=new_id())], ORG, BASELINE)
+    assert [unit for unit, *_ in judged] == ["van-lang", "hahoa-tckh"] and gc.isenabled()
+    with pytest.raises(AttributeError):
+        judge_documents([None], ORG, BASELINE)  # type: ignore[list-item]
+    assert gc.isenabled()
