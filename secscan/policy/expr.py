@@ -307,7 +307,11 @@ def _fused_comparator(node: dict[str, Any]) -> Fn | None:
     """``a.b.c == `true```, ``a.b <= `30```: the commonest shape, in one closure (no nested calls)."""
     left, right = node["children"]
     if _is_length(left) and right["type"] == "literal" and _is_number(right["value"]) and node["value"] in _ORDER_EQ:
-        return _fused_length(_compile(left["children"][0]), node["value"], right["value"])
+        inner = left["children"][0]
+        if (inner["type"] == "filter_projection" and inner["children"][1]["type"] == "identity"
+                and right["value"] == 0 and node["value"] in ("gt", "eq")):
+            return _any_match(inner, want=node["value"] == "gt")  # length(xs[?c]) > `0` / == `0`
+        return _fused_length(_compile(inner), node["value"], right["value"])
     if _is_length(left) and _is_length(right) and node["value"] in _ORDER_EQ:
         return _fused_lengths(_compile(left["children"][0]), node["value"], _compile(right["children"][0]))
     names = _chain_names(left)
@@ -384,6 +388,23 @@ def _fused_lengths(left: Fn, op: str, right: Fn) -> Fn:
         return order(_sized(left(v)), _sized(right(v)))
 
     return lengths_compare
+
+
+def _any_match(node: dict[str, Any], want: bool) -> Fn:
+    """``length(xs[?c]) > `0``` without building the filtered list: stop at the first match."""
+    base, cond = _compile(node["children"][0]), _compile(node["children"][2])
+
+    def any_match(v: Any) -> Any:
+        items = base(v)
+        if items.__class__ is not list:
+            _sized(None)  # length(null): jmespath's type error
+        for x in items:
+            r = cond(x)  # on null items too, as jmespath does (a type error there is an error here)
+            if (r is True or (r is not False and r is not None and not is_false(r))) and x is not None:
+                return want
+        return not want
+
+    return any_match
 
 
 def _fused_length(arg: Fn, op: str, const: Any) -> Fn:
