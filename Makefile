@@ -25,7 +25,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 demo: system-deps $(VENV)/.installed
-	$(VENV)/bin/secscan agent run --out demo-out/
+	$(VENV)/bin/secscan demo --out demo-out
 
 bench: $(VENV)/.installed
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done

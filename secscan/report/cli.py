@@ -173,7 +173,10 @@ def _common(f):
         type=click.Path(path_type=Path, dir_okay=False),
         help="last period's snapshot (output of `secscan report findings`)",
     )(f)
-    f = click.option("--period", help="period label / selection: 2026-11 or 2026")(f)
+    f = click.option(
+        "--period",
+        help="the period the report covers: 2026-11 or 2026 (a label: the store keeps each host's latest report)",
+    )(f)
     f = click.option("--lang", type=click.Choice(LANGS), default="vi", show_default=True)(f)
     return f
 

@@ -144,3 +144,16 @@ def test_unknown_os_family_gives_unknown_for_os_specific_controls() -> None:
     doc = windows()
     doc["host"]["os"]["family"] = None  # a hostile or broken report, judged as a plain dict
     assert outcome(doc, "smb1_disabled")[0] is Outcome.unknown
+
+
+def test_defender_listed_but_off_is_no_antivirus() -> None:
+    """Windows always lists Defender in Security Center; turned off with nothing else, it protects nothing."""
+    from tests.policy.hosts import windows as make
+
+    doc = make()
+    doc["antivirus"]["products"] = [{"name": "Windows Defender", "source": "securitycenter2", "state": "off",
+                                     "enabled": False, "product_state": 393472}]
+    verdicts = {v.control_id: v.outcome for v in BASELINE.judge(doc, 2)}
+    assert verdicts["av_installed"] == Outcome.failed
+    doc["antivirus"]["products"][0].update(state="unknown", enabled=None)
+    assert {v.control_id: v.outcome for v in BASELINE.judge(doc, 2)}["av_installed"] == Outcome.unknown
