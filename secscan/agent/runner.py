@@ -8,11 +8,10 @@ of ``agent run``. A probe that overruns is abandoned (its subprocesses carry the
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,32 +39,41 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500] if not isinstance(exc, ProbeFailure) else text[:500]
 
 
-def run_probes(probes: list[Probe], workers: int = 8) -> tuple[Facts, list[ProbeRecord]]:
+def run_probes(probes: list[Probe]) -> tuple[Facts, list[ProbeRecord]]:
+    """Run every probe in its own daemon thread and wait for each up to its time limit. Daemon
+    threads, not a pool: a probe stuck in a read must not keep the process from exiting."""
+    start = time.perf_counter()
+    outcome: dict[str, tuple[Facts | None, Exception | None, float]] = {}
+    done = {p.name: threading.Event() for p in probes}
+
+    def target(probe: Probe) -> None:
+        value: Facts | None = None
+        error: Exception | None = None
+        try:
+            value = probe.collect()
+        except Exception as exc:  # reported below as the probe's status
+            error = exc
+        outcome[probe.name] = (value, error, time.perf_counter())
+        done[probe.name].set()
+
+    for probe in probes:
+        threading.Thread(target=target, args=(probe,), name=f"probe-{probe.name}", daemon=True).start()
+
     facts: Facts = {}
     records: list[ProbeRecord] = []
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
-    start = time.perf_counter()
-    finished: dict[str, float] = {}
-
-    def timed(probe: Probe) -> Facts:
-        try:
-            return probe.collect()
-        finally:
-            finished[probe.name] = time.perf_counter()
-
-    futures = [(p, pool.submit(timed, p)) for p in probes]
-    for probe, future in futures:
+    for probe in probes:
         remaining = probe.timeout - (time.perf_counter() - start)
-        status, error, value = ProbeStatus.ok, None, None
-        try:
-            value = future.result(timeout=max(remaining, 0.01))
-        except FutureTimeout:
+        status, error = ProbeStatus.ok, None
+        value: Facts | None = None
+        finished = time.perf_counter()
+        if not done[probe.name].wait(max(remaining, 0.01)):
             status, error = ProbeStatus.timeout, f"no answer within {probe.timeout:g} s"
-        except ProbeFailure as exc:
-            status, error = ProbeStatus(exc.status), _reason(exc)
-        except Exception as exc:  # a probe bug or garbage input must not sink the report
-            status, error = ProbeStatus.error, _reason(exc)
-        elapsed = (finished.get(probe.name, time.perf_counter()) - start) * 1000
+        else:
+            value, exc, finished = outcome[probe.name]
+            if isinstance(exc, ProbeFailure):
+                status, error = ProbeStatus(exc.status), _reason(exc)
+            elif exc is not None:  # a probe bug or garbage input must not sink the report
+                status, error = ProbeStatus.error, _reason(exc)
         if value is not None:
             unknown = set(value) - set(probe.sections)
             if unknown:
@@ -73,10 +81,9 @@ def run_probes(probes: list[Probe], workers: int = 8) -> tuple[Facts, list[Probe
             else:
                 facts.update(value)
         records.append(
-            ProbeRecord(name=probe.name, status=status, duration_ms=round(elapsed, 1), error=error,
-                        sections=list(probe.sections))
+            ProbeRecord(name=probe.name, status=status, duration_ms=round((finished - start) * 1000, 1),
+                        error=error, sections=list(probe.sections))
         )
-    pool.shutdown(wait=False, cancel_futures=True)
     return facts, records
 
 

@@ -19,10 +19,11 @@ Cross-references (parents, cycles, decision units, overlapping networks) are che
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, IPvAnyNetwork
 
@@ -42,6 +43,15 @@ class Contact(Contract):
     email: ShortText | None = None
 
 
+class Assessment(Contract):
+    """A periodic security inspection/assessment of the unit's systems (NĐ 85/2016 Điều 20.2.c)."""
+
+    date: date
+    by: ShortText | None = None  # who assessed: the dedicated unit, a licensed organisation ...
+    document: ShortText | None = None  # the report's number, e.g. "25/BC-UBND"
+    scope: Text | None = None
+
+
 class Unit(Contract):
     id: Id
     name: ShortText  # Vietnamese, with diacritics: "UBND xã Văn Lang"
@@ -52,6 +62,7 @@ class Unit(Contract):
     contacts: list[Contact] = Field(default_factory=list)
     level: Level | None = None  # override: wins over the decision's systems
     level_reason: Text | None = None  # why the override (shown in reports)
+    assessments: list[Assessment] = Field(default_factory=list)
     address: Text | None = None
 
 
@@ -93,6 +104,15 @@ class Organisation(Contract):
     decisions: list[Decision] = Field(default_factory=list)
 
     # --- derived views (computed once; Organisation is treated as immutable after load) -------
+
+    _DERIVED: ClassVar[tuple[str, ...]] = ("unit_index", "systems", "levels", "networks")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Organisation:
+        """A copy whose derived views are recomputed (cached_property values would be copied stale)."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in self._DERIVED:
+            copy.__dict__.pop(name, None)
+        return copy
 
     @cached_property
     def unit_index(self) -> dict[str, Unit]:

@@ -123,6 +123,14 @@ class Indicator(Contract):
     counts: Literal["pass", "fail"] = "pass"
 
 
+class AssessmentRule(Contract):
+    """How often each level's systems must be assessed (months), checked per unit against the
+    ``assessments`` recorded in org.yaml."""
+
+    months: dict[int, int]  # level -> maximum months between assessments
+    citation: Citation
+
+
 class Baseline(Contract):
     schema_: Literal["secscan.baseline/1"] = Field(default=BASELINE_SCHEMA, alias="schema")
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$")]
@@ -135,6 +143,7 @@ class Baseline(Contract):
     status_note: Localized | None = None  # e.g. "theo bản tóm lược của bên thứ ba"
     controls: list[Control] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
+    assessment: AssessmentRule | None = None
 
     def control(self, control_id: str) -> Control | None:
         return next((c for c in self.controls if c.id == control_id), None)

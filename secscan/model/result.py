@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -93,6 +94,11 @@ class UnitSummary(Contract):
     hosts_compliant: int = 0  # hosts with every required control passed (no fail, no unknown)
     controls: list[ControlRate] = Field(default_factory=list)
     indicators: list[IndicatorValue] = Field(default_factory=list)
+    # periodic assessment (NĐ 85 Điều 20): the last one recorded in org.yaml, when the next is due
+    # at the unit's level, and whether it is overdue; None where there is no record or no rule
+    last_assessment: date | None = None
+    assessment_due: date | None = None
+    assessment_overdue: bool | None = None
 
 
 class UnplacedHost(Contract):

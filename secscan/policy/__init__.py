@@ -11,7 +11,14 @@ from secscan.policy.baseline import (
     load_baseline,
     load_baselines,
 )
-from secscan.policy.evaluate import evaluate_host, evaluate_reports, evaluate_scan, judge_document, place_host
+from secscan.policy.evaluate import (
+    evaluate_host,
+    evaluate_reports,
+    evaluate_scan,
+    judge_document,
+    judge_documents,
+    place_host,
+)
 from secscan.policy.org import lint_org_file, load_org
 from secscan.policy.source import LintError, PolicyError
 from secscan.policy.summary import summarise, summarise_judged
@@ -27,6 +34,7 @@ __all__ = [
     "evaluate_reports",
     "evaluate_scan",
     "judge_document",
+    "judge_documents",
     "lint_baseline_file",
     "lint_org_file",
     "load_baseline",

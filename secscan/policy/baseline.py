@@ -356,6 +356,10 @@ def _compile(baseline: Baseline, src: Source) -> CompiledBaseline:
     for index, indicator in enumerate(baseline.indicators):
         if indicator.control not in ids:
             src.error(("indicators", index, "control"), f"unknown control {indicator.control!r}")
+    if baseline.assessment is not None:
+        months = baseline.assessment.months
+        if sorted(months) != list(LEVELS) or any(m < 1 for m in months.values()):
+            src.error(("assessment", "months"), "give a positive number of months for each level 1-5")
     return CompiledBaseline(baseline, controls, src.file, src.line(("id",)))
 
 

@@ -106,7 +106,8 @@ def _read_report(path: Path) -> tuple[str, dict[str, Any]]:
               help="org.yaml")
 @click.option("--baseline", "baseline_ref", default=None,
               help="baseline id among policies/, or a YAML file (default: org.yaml's, else vn-endpoint-nd85-tt12)")
-@click.option("--json", "as_json", is_flag=True, help="print the OrgSummary as JSON")
+@click.option("--json", "as_json", is_flag=True,
+              help='print {"hosts": OrgSummary, "network": OrgSummary | null} as JSON')
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="also write every Result as NDJSON to this file")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)

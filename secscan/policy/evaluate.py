@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from secscan.model.host import HostReport
@@ -57,6 +59,27 @@ def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBas
     return unit, level, baseline.judge(doc, level), None
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Judging builds many small lists and tuples and no reference cycles: reference counting
+    frees all of it, while the cyclic collector would keep re-scanning the young ones (about a
+    fifth of the time of a large batch). Paused for the batch, restored after, even on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def judge_documents(docs: Iterable[dict[str, Any]], org: Organisation, baseline: CompiledBaseline
+                    ) -> list[tuple[str | None, int | None, list[Verdict], str | None]]:
+    """``judge_document`` over a batch of plain documents (the collector's re-evaluation path)."""
+    with cyclic_gc_paused():
+        return [judge_document(doc, org, baseline) for doc in docs]
+
+
 def _hostname(doc: dict[str, Any]) -> str:
     return str(_HOSTNAME(doc) or doc.get("report_id") or "?")
 
@@ -107,11 +130,13 @@ def evaluate_reports(reports: Iterable[HostReport | dict[str, Any]], org: Organi
     """Many reports: the Results, and the hosts that could not be judged with the reason."""
     results: list[Result] = []
     unplaced: list[UnplacedHost] = []
-    for report in reports:
-        doc = _doc(report)
-        unit, level, verdicts, why = judge_document(doc, org, baseline)
-        if unit is None or level is None:
-            unplaced.append(UnplacedHost(report_id=str(doc.get("report_id")), host=_hostname(doc), reason=why or "?"))
-            continue
-        results += _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+    with cyclic_gc_paused():
+        for report in reports:
+            doc = _doc(report)
+            unit, level, verdicts, why = judge_document(doc, org, baseline)
+            if unit is None or level is None:
+                unplaced.append(UnplacedHost(report_id=str(doc.get("report_id")), host=_hostname(doc),
+                                             reason=why or "?"))
+                continue
+            results += _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
     return results, unplaced

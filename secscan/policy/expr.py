@@ -306,9 +306,14 @@ def _chain_names(node: dict[str, Any]) -> list[str] | None:
 def _fused_comparator(node: dict[str, Any]) -> Fn | None:
     """``a.b.c == `true```, ``a.b <= `30```: the commonest shape, in one closure (no nested calls)."""
     left, right = node["children"]
-    if (left["type"] == "function_expression" and left["value"] == "length" and len(left["children"]) == 1
-            and right["type"] == "literal" and _is_number(right["value"]) and node["value"] in _ORDER_EQ):
-        return _fused_length(_compile(left["children"][0]), node["value"], right["value"])
+    if _is_length(left) and right["type"] == "literal" and _is_number(right["value"]) and node["value"] in _ORDER_EQ:
+        inner = left["children"][0]
+        if (inner["type"] == "filter_projection" and inner["children"][1]["type"] == "identity"
+                and right["value"] == 0 and node["value"] in ("gt", "eq")):
+            return _any_match(inner, want=node["value"] == "gt")  # length(xs[?c]) > `0` / == `0`
+        return _fused_length(_compile(inner), node["value"], right["value"])
+    if _is_length(left) and _is_length(right) and node["value"] in _ORDER_EQ:
+        return _fused_lengths(_compile(left["children"][0]), node["value"], _compile(right["children"][0]))
     names = _chain_names(left)
     if names is None or right["type"] != "literal":
         return None
@@ -363,6 +368,43 @@ def _path_compare(keys: tuple[str, ...], op: str, const: Any, null_is_unknown: b
 
         return compare_number
     return None
+
+
+def _is_length(node: dict[str, Any]) -> bool:
+    return node["type"] == "function_expression" and node["value"] == "length" and len(node["children"]) == 1
+
+
+def _sized(x: Any) -> int:
+    if x.__class__ is list or x.__class__ is dict or x.__class__ is str:
+        return len(x)
+    return _FUNCTIONS.call_function("length", [x])  # raises jmespath's type error, as the interpreter would
+
+
+def _fused_lengths(left: Fn, op: str, right: Fn) -> Fn:
+    """``length(xs[?good]) == length(xs)``: the "every item" shape; two counts, no bool quirk."""
+    order = _ORDER_EQ[op]
+
+    def lengths_compare(v: Any) -> Any:
+        return order(_sized(left(v)), _sized(right(v)))
+
+    return lengths_compare
+
+
+def _any_match(node: dict[str, Any], want: bool) -> Fn:
+    """``length(xs[?c]) > `0``` without building the filtered list: stop at the first match."""
+    base, cond = _compile(node["children"][0]), _compile(node["children"][2])
+
+    def any_match(v: Any) -> Any:
+        items = base(v)
+        if items.__class__ is not list:
+            _sized(None)  # length(null): jmespath's type error
+        for x in items:
+            r = cond(x)  # on null items too, as jmespath does (a type error there is an error here)
+            if (r is True or (r is not False and r is not None and not is_false(r))) and x is not None:
+                return want
+        return not want
+
+    return any_match
 
 
 def _fused_length(arg: Fn, op: str, const: Any) -> Fn:

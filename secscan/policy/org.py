@@ -7,6 +7,7 @@ levels outside 1–5, and units for which no level can be derived.
 
 from __future__ import annotations
 
+from datetime import date
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,12 @@ def _lint_tree(org: Organisation, src: Source) -> None:
                           f"(line {src.line(('units', oi, 'networks', on))}); a network may only contain "
                           "networks of its own sub-units")
             seen.append((net, unit.id, i, n))
+    # assessments are records of the past
+    today = date.today()
+    for i, unit in enumerate(org.units):
+        for a, assessment in enumerate(unit.assessments):
+            if assessment.date > today:
+                src.error(("units", i, "assessments", a, "date"), f"{assessment.date} is in the future")
     # every unit must resolve to a level
     for i, unit in enumerate(org.units):
         if org.level_of(unit.id) is None:

@@ -3,8 +3,9 @@ recommended controls apart, per-control rates, and the province's indicators."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from secscan.model.org import Organisation
 from secscan.model.result import (
@@ -19,6 +20,7 @@ from secscan.model.result import (
     UnplacedHost,
 )
 from secscan.policy.baseline import CompiledBaseline, Verdict
+from secscan.policy.evaluate import cyclic_gc_paused
 
 # what a summary is built from: one judged host (unit, report_id, hostname, its verdicts)
 Judged = tuple[str | None, str, str, "list[Verdict] | list[Result]"]
@@ -127,15 +129,41 @@ def _summary(acc: _Acc, unit: str | None, name: str, parent: str | None, level: 
                        controls=controls, indicators=indicators)
 
 
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def assessment_status(org: Organisation, unit_id: str, baseline: CompiledBaseline, today: date
+                      ) -> tuple[date | None, date | None, bool | None]:
+    """(last assessment, next due, overdue) for a unit. An assessment recorded on a unit covers its
+    sub-units too (a district assessing all its communes' systems), so the latest of the unit and
+    its ancestors counts. No record: (None, None, None) — unknown, never "done"."""
+    dates = [a.date for uid in (unit_id, *org.ancestors(unit_id)) if uid in org.unit_index
+             for a in org.unit_index[uid].assessments]
+    if not dates:
+        return None, None, None
+    last = max(dates)
+    rule, level = baseline.baseline.assessment, org.level_of(unit_id)
+    if rule is None or level is None or level not in rule.months:
+        return last, None, None
+    due = _add_months(last, rule.months[level])
+    return last, due, today > due
+
+
 def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: CompiledBaseline,
-                     unplaced: list[UnplacedHost] | None = None) -> OrgSummary:
+                     unplaced: list[UnplacedHost] | None = None, today: date | None = None) -> OrgSummary:
     """The bulk path: one (unit, report_id, hostname, verdicts) per judged host."""
+    now = datetime.now(UTC)
+    today = today or now.date()
     units: dict[str | None, _Acc] = {}
-    for unit, report_id, host, verdicts in judged:
-        acc = units.get(unit)
-        if acc is None:
-            acc = units[unit] = _Acc()
-        acc.add_host(report_id, host, verdicts)
+    with cyclic_gc_paused():
+        for unit, report_id, host, verdicts in judged:
+            acc = units.get(unit)
+            if acc is None:
+                acc = units[unit] = _Acc()
+            acc.add_host(report_id, host, verdicts)
     total = _Acc()
     for acc in units.values():
         total.merge(acc)
@@ -143,9 +171,14 @@ def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: Comp
     out = []
     for unit_id in sorted(units, key=lambda u: order.get(u, len(order)) if u else len(order)):
         info = org.unit_index.get(unit_id) if unit_id else None
-        out.append(_summary(units[unit_id], unit_id, info.name if info else str(unit_id),
-                            info.parent if info else None, org.level_of(unit_id) if unit_id else None,
-                            org.level_basis(unit_id) if unit_id else None, baseline))
+        summary = _summary(units[unit_id], unit_id, info.name if info else str(unit_id),
+                           info.parent if info else None, org.level_of(unit_id) if unit_id else None,
+                           org.level_basis(unit_id) if unit_id else None, baseline)
+        if unit_id is not None:
+            last, due, overdue = assessment_status(org, unit_id, baseline, today)
+            summary = summary.model_copy(update={"last_assessment": last, "assessment_due": due,
+                                                 "assessment_overdue": overdue})
+        out.append(summary)
     whole = _summary(total, None, org.name, None, None, None, baseline)
     # subtrees: every ancestor of a unit with hosts, over itself and all its descendants
     trees: dict[str, _Acc] = {}
@@ -162,12 +195,12 @@ def summarise_judged(judged: Iterable[Judged], org: Organisation, baseline: Comp
         subtrees.append(_summary(trees[unit_id], unit_id, info.name, info.parent, None,
                                  "subtree: the unit and its sub-units", baseline))
     return OrgSummary(organisation=org.name, baseline=baseline.id, baseline_version=baseline.baseline.version,
-                      generated_at=datetime.now(UTC).isoformat(timespec="seconds"), units=out, total=whole,
+                      generated_at=now.isoformat(timespec="seconds"), units=out, total=whole,
                       unplaced=unplaced or [], subtrees=subtrees)
 
 
 def summarise(results: Iterable[Result], org: Organisation, baseline: CompiledBaseline,
-              unplaced: list[UnplacedHost] | None = None) -> OrgSummary:
+              unplaced: list[UnplacedHost] | None = None, today: date | None = None) -> OrgSummary:
     """Per unit and whole organisation, from Results (any order; grouped by report)."""
     hosts: dict[tuple[str, str], tuple[str | None, str, str, list[Result]]] = {}
     for r in results:
@@ -175,4 +208,4 @@ def summarise(results: Iterable[Result], org: Organisation, baseline: CompiledBa
         if entry is None:
             entry = hosts[(r.report_id, r.host)] = (r.unit, r.report_id, r.host, [])
         entry[3].append(r)
-    return summarise_judged(hosts.values(), org, baseline, unplaced)
+    return summarise_judged(hosts.values(), org, baseline, unplaced, today)

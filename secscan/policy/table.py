@@ -8,14 +8,16 @@ from secscan.policy.baseline import CompiledBaseline
 _LABELS = {
     "vi": {"unit": "Đơn vị", "level": "Cấp độ", "hosts": "Số máy", "score": "Điểm",
            "passed": "Đạt", "failed": "Không đạt", "unknown": "Chưa rõ", "compliant": "Máy đạt đủ",
-           "recommended": "Khuyến nghị", "total": "Toàn cơ quan", "unplaced": "Chưa xác định đơn vị/cấp độ",
+           "recommended": "Khuyến nghị", "assessment": "Đánh giá định kỳ",
+           "total": "Toàn cơ quan", "unplaced": "Chưa xác định đơn vị/cấp độ",
            "title": "Tuân thủ yêu cầu bắt buộc theo cấp độ", "indicators": "Chỉ tiêu (số máy / số máy xác định được)",
            "note": "Điểm = Đạt / (Đạt + Không đạt) trên các yêu cầu bắt buộc; Chưa rõ (thiếu dữ liệu) tính riêng, "
            "không bao giờ tính là đạt. \"+n?\": n máy chưa xác định được.",
            "unverified": "Lưu ý"},
     "en": {"unit": "Unit", "level": "Level", "hosts": "Hosts", "score": "Score",
            "passed": "Pass", "failed": "Fail", "unknown": "Unknown", "compliant": "Compliant hosts",
-           "recommended": "Recommended", "total": "Whole organisation", "unplaced": "No unit/level",
+           "recommended": "Recommended", "assessment": "Periodic assessment",
+           "total": "Whole organisation", "unplaced": "No unit/level",
            "title": "Required controls by security level", "indicators": "Indicators (hosts / hosts judged)",
            "note": "Score = pass / (pass + fail) over required controls; unknown (missing facts) is shown apart and "
            "never counted as pass. \"+n?\": n hosts could not be judged.",
@@ -25,6 +27,17 @@ _LABELS = {
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _assessment(unit: UnitSummary, lang: str) -> str:
+    if unit.last_assessment is None:
+        return "chưa có hồ sơ" if lang == "vi" else "no record"
+    if unit.assessment_due is None:
+        return unit.last_assessment.strftime("%d/%m/%Y")
+    due = unit.assessment_due.strftime("%d/%m/%Y")
+    if unit.assessment_overdue:
+        return f"[red]{'quá hạn' if lang == 'vi' else 'overdue'} {due}[/red]"
+    return f"{'đến' if lang == 'vi' else 'due'} {due}"
 
 
 def _share(unit: UnitSummary, indicator_id: str) -> str:
@@ -44,14 +57,16 @@ def print_summary(summary: OrgSummary, baseline: CompiledBaseline, lang: str = "
     rows = [(u, u.name, False) for u in summary.units] + [(summary.total, t["total"], True)]
 
     table = Table(title=f"{t['title']} — {summary.organisation}", caption=t["note"])
-    for key in ("unit", "level", "hosts", "score", "passed", "failed", "unknown", "compliant", "recommended"):
+    for key in ("unit", "level", "hosts", "score", "passed", "failed", "unknown", "compliant", "recommended",
+                "assessment"):
         table.add_column(t[key], justify="left" if key == "unit" else "right")
     for unit, name, bold in rows:
         if bold:
             table.add_section()
         table.add_row(name, str(unit.level or "—"), str(unit.hosts), _pct(unit.score), str(unit.required.passed),
                       str(unit.required.failed), str(unit.required.unknown), f"{unit.hosts_compliant}/{unit.hosts}",
-                      _pct(unit.recommended.score()), style="bold" if bold else None)
+                      _pct(unit.recommended.score()), "" if bold else _assessment(unit, lang),
+                      style="bold" if bold else None)
     console.print(table)
 
     indicators = baseline.baseline.indicators

@@ -75,3 +75,18 @@ def test_probe_durations_are_their_own() -> None:
     _facts, records = run_probes([Probe("slow", ("a",), _slow, timeout=0.3), Probe("quick", ("b",), quick)])
     durations = {r.name: r.duration_ms for r in records}
     assert durations["quick"] < 200
+
+
+def test_a_hung_probe_does_not_keep_the_agent_from_exiting() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import threading; from secscan.agent.runner import Probe, run_probes; "
+            "facts, records = run_probes([Probe('hang', ('a',), lambda: threading.Event().wait(), timeout=0.2)]); "
+            "print(records[0].status)")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).parents[2])
+    assert proc.stdout.strip() == "timeout", proc.stderr
+    assert time.perf_counter() - started < 10

@@ -199,3 +199,35 @@ def test_cli_evaluate_bad_org(tmp_path: Path) -> None:
     result = CliRunner().invoke(evaluate, ["--org", str(org), str(tmp_path)])
     assert result.exit_code == 1
     assert f"{org}:2: units: List should have at least 1 item" in result.output
+
+
+def test_periodic_assessment_by_level() -> None:
+    from datetime import date
+
+    docs = [windows(report_id=new_id(), unit=unit, **{"host.hostname": f"PC-{unit}"})
+            for unit in ("van-lang", "vinh-chan")]
+    results, _ = evaluate_reports(docs, ORG, BASELINE)
+    summary = summarise(results, ORG, BASELINE, today=date(2026, 11, 26))
+    units = {u.unit: u for u in summary.units}
+    # recorded on the district (2025-06-12), covering its communes; level 3 → yearly, level 2 → every 2 years
+    assert (units["van-lang"].last_assessment, units["van-lang"].assessment_due,
+            units["van-lang"].assessment_overdue) == (date(2025, 6, 12), date(2026, 6, 12), True)
+    assert (units["vinh-chan"].assessment_due, units["vinh-chan"].assessment_overdue) == (date(2027, 6, 12), False)
+    bare = ORG.model_copy(update={"units": [u.model_copy(update={"assessments": []}) for u in ORG.units]})
+    summary = summarise(results, bare, BASELINE, today=date(2026, 11, 26))
+    assert all(u.assessment_overdue is None and u.last_assessment is None for u in summary.units)
+
+
+def test_batch_restores_the_garbage_collector() -> None:
+    import gc
+
+    import pytest
+
+    from secscan.policy import judge_documents
+
+    assert gc.isenabled()
+    judged = judge_documents([windows(), linux(report_id=new_id())], ORG, BASELINE)
+    assert [unit for unit, *_ in judged] == ["van-lang", "hahoa-tckh"] and gc.isenabled()
+    with pytest.raises(AttributeError):
+        judge_documents([None], ORG, BASELINE)  # type: ignore[list-item]
+    assert gc.isenabled()

@@ -276,3 +276,9 @@ def test_hostile_yaml_is_bounded(tmp_path: Path) -> None:
     assert len(errors) == 1 and "alias expansion" in errors[0]
     errors = org_errors(tmp_path, "[" * 5000 + "]" * 5000)
     assert len(errors) == 1 and ("nested too deeply" in errors[0] or "broken YAML" in errors[0])
+
+
+def test_assessment_in_the_future(tmp_path: Path) -> None:
+    text = ORG_HEAD + "    assessments: [{date: 2999-01-01}]\n" + COMMUNE + DECISION
+    errors = org_errors(tmp_path, text)
+    assert any(":8: units[huyen].assessments[0].date: 2999-01-01 is in the future" in e for e in errors), errors
