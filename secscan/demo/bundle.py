@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from secscan.demo import fleet, hahoa
 
 if TYPE_CHECKING:
-    from secscan.model.org import Organisation
     from secscan.report.inputs import ReportInput, Snapshot
 
 PROVINCE = {"id": "tinh-phu-tho", "name": "UBND tỉnh Phú Thọ", "name_en": "Phu Tho Provincial People's Committee",
@@ -164,18 +163,14 @@ def district(seed: int = 2023, copies: int = 1, draws: int = 1, units: list[str]
 def report_input(bundle: Bundle, period: str = "2026-11", previous: Snapshot | None = None) -> ReportInput:
     """The bundle judged by the real policy stage: the default baseline (Hạ Hòa's), vn-network for the scans."""
     from secscan.model.host import HostReport
+    from secscan.model.org import Organisation
     from secscan.model.scan import ScanReport
     from secscan.policy import default_baseline
     from secscan.report.evaluated import build_input
 
     return build_input(
-        load_org(bundle), default_baseline(), [HostReport.model_validate(d) for d in bundle.reports],
-        [ScanReport.model_validate(s) for s in bundle.scans], period=period, generated_at=bundle.now,
-        previous=previous,
+        Organisation.model_validate(bundle.org), default_baseline(),
+        [HostReport.model_validate(d) for d in bundle.reports], [ScanReport.model_validate(s) for s in bundle.scans],
+        period=period, generated_at=bundle.now, previous=previous,
     )
 
-
-def load_org(bundle: Bundle) -> Organisation:
-    from secscan.model.org import Organisation
-
-    return Organisation.model_validate(bundle.org)
