@@ -96,3 +96,18 @@ def parse_fallback(inv: Inventory, seen: list[dict[str, Any]]) -> list[dict[str,
             "raw": {"matched": match.describe(), "table_verified": bool(entry.get("verified"))},
         })
     return products
+
+
+def mark_management(products: list[dict[str, Any]], inv: Inventory) -> None:
+    """Fill ``centrally_managed`` from the vendor's management agent (windows_av.toml): seen → True;
+    not seen in a complete inventory → False where the agent is the vendor's only way; else unknown."""
+    for product in products:
+        entry = _known(product["name"])
+        agent = entry.get("management") if entry else None
+        if not agent:
+            continue
+        seen = find(inv, {"services": agent.get("services", []), "processes": agent.get("processes", [])})
+        if seen is not None:
+            product["centrally_managed"] = True
+        elif agent.get("only_way") and inv.services is not None and inv.processes is not None:
+            product["centrally_managed"] = False

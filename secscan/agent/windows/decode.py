@@ -163,6 +163,7 @@ def _antivirus(d: _Decoder, inv: Inventory, facts: dict[str, Any]) -> None:
         if product:
             products.append(product)
     products += d.attempt("services", lambda: antivirus.parse_fallback(inv, products)) or []
+    antivirus.mark_management(products, inv)
     # An empty list claims "checked, none found": only when every source answered (SecurityCenter2
     # may be unsupported: Windows Server has none, the inventory is the designed fallback there).
     sc2_answered = d.status("securitycenter2") in (ProbeStatus.ok, ProbeStatus.unsupported)
