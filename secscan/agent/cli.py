@@ -14,6 +14,8 @@ from secscan.model.signing import TokenError, parse_token, sign
 
 def _finish(report: HostReport, out: str | None, unit: str | None, token: str | None,
             push: str | None, spool: str | None, ca_bundle: str | None) -> None:
+    if push and not token:
+        raise click.UsageError("--push needs --token or --token-file (the collector accepts signed reports only)")
     if unit:
         report = report.model_copy(update={"unit": unit})
     document = report.to_document()

@@ -87,6 +87,7 @@ def test_token_file(tmp_path: Path) -> None:
     [
         (["--token", "sst_abcdefgh." + "a" * 40], "--token needs --unit"),
         (["--unit", "u1", "--token", "not-a-token"], "not a secscan unit token"),
+        (["--push", "https://127.0.0.1:9/api/v1/reports"], "--push needs --token"),
     ],
 )
 def test_bad_token_is_a_one_line_error(args: list[str], message: str) -> None:
