@@ -30,7 +30,7 @@ from secscan.model.host import HostReport
 from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
-from secscan.model.signing import new_token, parse_token, signing_key, token_hash, verify
+from secscan.model.signing import check, new_token, parse_token, signing_key, token_hash
 
 _RESULTS = TypeAdapter(list[Result])
 
@@ -283,7 +283,7 @@ class Store:
                 raise Rejected(f"signature.key_id: {p.key_id} is not a token of this collector", 401)
             if info.revoked:
                 raise Rejected(f"signature.key_id: token {p.key_id} has been revoked", 401)
-            if not verify(p.document, info.signing_key):  # the received JSON, not a re-serialised model
+            if not check(p.message, info.signing_key):  # over the received JSON (see intake.parse)
                 raise Rejected("signature: does not match the document (altered after signing, or another key)", 401)
             if token_unit is not None and info.unit_id != token_unit:
                 raise Rejected(f"signature.key_id: token {p.key_id} belongs to unit {info.unit_id}, "
