@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
 from secscan.collector import schema as t
-from secscan.collector.intake import Parsed, Rejected
+from secscan.collector.intake import HostFiling, Parsed, Rejected
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
@@ -319,7 +319,7 @@ class Store:
         if scan_items:
             conn.execute(t.scans.insert(), [{
                 "scan_id": i.parsed.id, "digest": i.parsed.digest, "unit_id": i.unit, "key_id": i.key_id,
-                "started_at": i.parsed.model.started_at, "finished_at": i.parsed.model.finished_at,  # type: ignore[union-attr]
+                "started_at": i.parsed.filing.started_at, "finished_at": i.parsed.filing.finished_at,  # type: ignore[union-attr]
                 "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in scan_items])
             for i in scan_items:
                 i.outcome = Outcome("accepted", i.parsed.id, "scan")
@@ -357,7 +357,7 @@ class Store:
                 in_batch[p.id] = p.document
 
     def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
-        facts = [identity.facts_of(i.parsed.model, i.unit) for i in items]  # type: ignore[arg-type]
+        facts = [identity.facts_of(i.parsed.filing, i.unit) for i in items]  # type: ignore[arg-type]
         index, states, stored_macs = self._load_index(conn, facts)
         flags_before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
         touched: set[str] = set()
@@ -365,14 +365,13 @@ class Store:
             host = identity.resolve(index, f)
             item.host = host
             touched.add(host.id)
-            report: HostReport = item.parsed.model  # type: ignore[assignment]
+            report: HostFiling = item.parsed.filing  # type: ignore[assignment]
             at = report.collected_at.astimezone(UTC)
             state = states.setdefault(host.id, {"first_seen": at, "last_seen": at})
             state["first_seen"] = min(state["first_seen"], at)
             if at >= state["last_seen"] or "hostname" not in state:  # a late older report does not roll back
-                state.update(hostname=report.host.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
-                             os_name=report.host.os.name, last_seen=at, last_report_id=item.parsed.id,
-                             ips=sorted({str(a) for n in report.host.interfaces for a in n.ipv4}))
+                state.update(hostname=report.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
+                             os_name=report.os_name, last_seen=at, last_report_id=item.parsed.id, ips=report.ips)
             item.outcome = Outcome("accepted", item.parsed.id, "host", host_id=host.id)
         # hosts this batch flagged as clones (or gave a machine id) without reporting for them
         touched |= {h for h, before in flags_before.items()
@@ -395,7 +394,7 @@ class Store:
             conn.execute(t.host_macs.insert(), macs)
         conn.execute(t.reports.insert(), [{
             "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
-            "key_id": i.key_id, "collected_at": i.parsed.model.collected_at,  # type: ignore[union-attr]
+            "key_id": i.key_id, "collected_at": i.parsed.filing.collected_at,  # type: ignore[union-attr]
             "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
         if self.evaluator is not None:
             # Results are kept for each host's latest report only: they are a judgement,
