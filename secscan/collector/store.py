@@ -409,9 +409,16 @@ class Store:
         or the same hostname), with its MACs: two queries for the whole batch."""
         mids = sorted({f.machine_id for f in facts if f.machine_id})
         macs = sorted({m for f in facts for m in f.macs})
-        names = sorted({f.hostname_key for f in facts})
         h, hm = t.hosts, t.host_macs
-        match = [h.c.hostname_key.in_(names)]
+        # A name matches only within its unit (identity.Index.by_name), and saying so lets the
+        # database use ix_hosts_unit_hostname: hostname_key alone is not indexed, and a bare
+        # ``hostname_key IN (...)`` made SQLite scan every host once per batch.
+        units = sorted({f.unit for f in facts if f.unit is not None})
+        match = [and_(h.c.unit_id.in_(units), h.c.hostname_key.in_(sorted({f.hostname_key for f in facts
+                                                                           if f.unit is not None})))]
+        if any(f.unit is None for f in facts):
+            match.append(and_(h.c.unit_id.is_(None),
+                              h.c.hostname_key.in_(sorted({f.hostname_key for f in facts if f.unit is None}))))
         if mids:
             match.append(h.c.machine_id.in_(mids))
         if macs:
