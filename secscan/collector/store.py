@@ -227,35 +227,35 @@ class Store:
         ``unit``: the unit given on the command line for reports that name none."""
         per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
         items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
-        # One query for every token involved, pushing or signing: a token revoked a moment ago
-        # is refused even if the caller looked it up before. The units table is read only when
-        # some report's unit does not come from a token (whose unit exists by foreign key).
+        todo: list[_Item] = []
+        try:
+            with self._write() as conn:  # one transaction: the token checks and the writes
+                self._authorise_all(conn, items, unit, require_signature)
+                todo = [i for i in items if i.outcome is None]
+                if todo:
+                    self._store_batch(conn, todo)
+        except IntegrityError:
+            for item in todo:  # the batch is rolled back: retry each alone
+                self._store_one(item)
+        return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
+
+    def _authorise_all(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool) -> None:
+        # One query for every token involved, pushing or signing, in the write transaction: a
+        # token revoked a moment ago is refused even if the caller looked it up before. The units
+        # table is read only when some report's unit does not come from a token (whose unit
+        # exists by foreign key).
         wanted = {i.parsed.key_id for i in items if i.parsed.key_id} | {i.bearer.key_id for i in items if i.bearer}
-        need_units = any(i.bearer is None for i in items)
-        keys: dict[str, TokenInfo] = {}
+        keys = self._token_table(conn, wanted)
         known_units: set[str] = set()
-        if wanted or need_units:
-            with self.engine.connect() as conn:
-                keys = self._token_table(conn, wanted)
-                if need_units:
-                    known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
+        if any(i.bearer is None for i in items):
+            known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
         for item in items:
             if item.bearer is not None:
                 item.bearer = keys.get(item.bearer.key_id, item.bearer)
-        for item in items:
             try:
                 self._authorise(item, keys, known_units, unit, require_signature)
             except Rejected as exc:
                 item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind, exc.reason, exc.status)
-        todo = [i for i in items if i.outcome is None]
-        if todo:
-            try:
-                with self._write() as conn:
-                    self._store_batch(conn, todo)
-            except IntegrityError:
-                for item in todo:  # the batch is rolled back: retry each alone
-                    self._store_one(item)
-        return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
 
     def _store_one(self, item: _Item) -> None:
         for attempt in range(2):
