@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -67,30 +67,19 @@ class ScanFiling:
 
 @dataclass
 class Parsed:
-    """A validated report, small enough to pass between processes: the model is not kept (the
-    store needs only ``filing``), and ``document`` is parsed again from ``text`` on demand
-    when it was dropped (a worker process of a parallel import drops it)."""
+    """A validated report. The model is not kept: the store needs only ``filing``, and a batch of
+    500 models is memory held for nothing."""
 
     kind: Literal["host", "scan"]
     id: str  # report_id or scan_id
     digest: str
-    text: str  # what the store keeps (as received; for a capture the decoded HostReport)
+    document: dict[str, Any]  # as received (for a capture: the decoded HostReport); policies judge it
+    text: str  # what the store keeps
     filing: HostFiling | ScanFiling
     unit: str | None
     key_id: str | None  # signature.key_id, None when unsigned
     signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
     message: tuple[bytes, str] | None = None  # (the canonical bytes signed, the signature value)
-    parsed_document: dict[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def document(self) -> dict[str, Any]:
-        """The document as received (the policies judge this dict)."""
-        if self.parsed_document is None:
-            self.parsed_document = from_json(self.text)
-        return self.parsed_document
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "parsed_document": None}  # text is smaller to send than the dict
 
 
 def digest_of(raw: bytes) -> str:
@@ -151,8 +140,8 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
                 message = signed_message(doc)
             except ValueError:  # a number too large for a float (1e400) cannot be signed JSON
                 raise Rejected("invalid JSON: a number is out of range") from None
-        return Parsed("host", str(model.report_id), digest_of(raw), text, HostFiling.of(model), model.unit,
-                      model.signature.key_id if model.signature else None, model.signature is not None, message, doc)
+        return Parsed("host", str(model.report_id), digest_of(raw), doc, text, HostFiling.of(model), model.unit,
+                      model.signature.key_id if model.signature else None, model.signature is not None, message)
     if schema == SCAN_REPORT_SCHEMA:
         try:
             scan = ScanReport.model_validate(doc)
@@ -162,8 +151,8 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
         if sig is not None:
             # ScanReport has no signature member in the contract; extra=forbid already refused it.
             raise Rejected("signature: not allowed on a scan report")
-        return Parsed("scan", str(scan.scan_id), digest_of(raw), text, ScanFiling(scan.started_at, scan.finished_at),
-                      scan.unit, None, False, None, doc)
+        return Parsed("scan", str(scan.scan_id), digest_of(raw), doc, text,
+                      ScanFiling(scan.started_at, scan.finished_at), scan.unit, None, False)
     if schema == WINDOWS_CAPTURE_SCHEMA:
         return _capture(raw, decoder)
     if isinstance(schema, str) and schema.startswith(("secscan.host-report/", "secscan.scan-report/",
@@ -185,5 +174,5 @@ def _capture(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
     doc = report.to_document()
     # The capture is the evidence; its hash identifies it, so re-importing the same capture file
     # is a duplicate even if the decoder draws a fresh report_id each time.
-    return Parsed("host", str(report.report_id), digest_of(raw), json.dumps(doc, ensure_ascii=False),
-                  HostFiling.of(report), report.unit, None, False, None, doc)
+    return Parsed("host", str(report.report_id), digest_of(raw), doc, json.dumps(doc, ensure_ascii=False),
+                  HostFiling.of(report), report.unit, None, False)
