@@ -13,11 +13,11 @@ token sees its communes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Future
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -44,12 +44,14 @@ class GroupCommit:
         self.max_bytes = max_bytes
         self.decoder = decoder
         self.max_batch = max_batch
-        self.queue: queue.Queue[tuple[bytes, TokenInfo, Future[Outcome]]] = queue.Queue()
+        self.queue: queue.Queue[_Job] = queue.Queue()
         threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
 
-    def submit(self, body: bytes, token: TokenInfo) -> Future[Outcome]:
-        future: Future[Outcome] = Future()
-        self.queue.put((body, token, future))
+    def submit(self, body: bytes, token: TokenInfo) -> asyncio.Future[Outcome]:
+        """Queue a push; the returned future (of the calling event loop) gets its Outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self.queue.put((body, token, loop, future))
         return future
 
     def _run(self) -> None:
@@ -60,23 +62,47 @@ class GroupCommit:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-            parsed: list[tuple[Parsed, TokenInfo, Future[Outcome]]] = []
-            for body, token, future in batch:
+            answers: list[tuple[_Job, Outcome | BaseException]] = []
+            parsed: list[tuple[Parsed, _Job]] = []
+            for job in batch:
                 try:
-                    parsed.append((parse(body, max_bytes=self.max_bytes, decoder=self.decoder), token, future))
+                    parsed.append((parse(job[0], max_bytes=self.max_bytes, decoder=self.decoder), job))
                 except Rejected as exc:
-                    future.set_result(Outcome("rejected", reason=exc.reason, http_status=exc.status))
-            if not parsed:
-                continue
-            try:
-                outcomes = self.store.ingest([(p, "http") for p, _, _ in parsed], bearers=[b for _, b, _ in parsed])
-            except Exception as exc:  # the store is down or locked: every waiting request gets a 503
-                for _, _, future in parsed:
-                    future.set_exception(exc)
-                continue
-            for (p, _, future), outcome in zip(parsed, outcomes, strict=True):
-                outcome.kind = outcome.kind or p.kind
-                future.set_result(outcome)
+                    answers.append((job, Outcome("rejected", reason=exc.reason, http_status=exc.status)))
+            if parsed:
+                try:
+                    outcomes = self.store.ingest([(p, "http") for p, _ in parsed], bearers=[j[1] for _, j in parsed])
+                except Exception as exc:  # the store is down or locked: every waiting request gets a 503
+                    answers += [(job, exc) for _, job in parsed]
+                else:
+                    for (p, job), outcome in zip(parsed, outcomes, strict=True):
+                        outcome.kind = outcome.kind or p.kind
+                        answers.append((job, outcome))
+            _answer(answers)
+
+
+# (body, pushing token, the request's event loop, the future it awaits)
+_Job = tuple[bytes, TokenInfo, asyncio.AbstractEventLoop, "asyncio.Future[Outcome]"]
+
+
+def _answer(answers: list[tuple[_Job, Outcome | BaseException]]) -> None:
+    """Hand a batch's outcomes to the event loop(s) in one wake-up per loop, not one per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]] = {}
+    for (_, _, loop, future), result in answers:
+        by_loop.setdefault(loop, []).append((future, result))
+    for loop, results in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle, results)
+
+
+def _settle(results: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]) -> None:
+    for future, result in results:
+        if future.done():  # the client went away and the request was cancelled
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
 class IngestAnswer(BaseModel):
@@ -197,7 +223,7 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
                 return 413, {"status": "rejected", "detail": f"body is over the limit of {max_bytes} bytes"}
             parts.append(chunk)
         try:
-            outcome = await asyncio.wrap_future(writer.submit(b"".join(parts), token))
+            outcome = await writer.submit(b"".join(parts), token)
         except Exception as exc:
             # 503: the agent keeps the report spooled and retries later
             return 503, {"status": "rejected", "detail": f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}"}
