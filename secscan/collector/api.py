@@ -13,13 +13,15 @@ token sees its communes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import queue
 import threading
-from concurrent.futures import Future
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -42,12 +44,14 @@ class GroupCommit:
         self.max_bytes = max_bytes
         self.decoder = decoder
         self.max_batch = max_batch
-        self.queue: queue.Queue[tuple[bytes, TokenInfo, Future[Outcome]]] = queue.Queue()
+        self.queue: queue.Queue[_Job] = queue.Queue()
         threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
 
-    def submit(self, body: bytes, token: TokenInfo) -> Future[Outcome]:
-        future: Future[Outcome] = Future()
-        self.queue.put((body, token, future))
+    def submit(self, body: bytes, token: TokenInfo) -> asyncio.Future[Outcome]:
+        """Queue a push; the returned future (of the calling event loop) gets its Outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self.queue.put((body, token, loop, future))
         return future
 
     def _run(self) -> None:
@@ -58,23 +62,47 @@ class GroupCommit:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-            parsed: list[tuple[Parsed, TokenInfo, Future[Outcome]]] = []
-            for body, token, future in batch:
+            answers: list[tuple[_Job, Outcome | BaseException]] = []
+            parsed: list[tuple[Parsed, _Job]] = []
+            for job in batch:
                 try:
-                    parsed.append((parse(body, max_bytes=self.max_bytes, decoder=self.decoder), token, future))
+                    parsed.append((parse(job[0], max_bytes=self.max_bytes, decoder=self.decoder), job))
                 except Rejected as exc:
-                    future.set_result(Outcome("rejected", reason=exc.reason, http_status=exc.status))
-            if not parsed:
-                continue
-            try:
-                outcomes = self.store.ingest([(p, "http") for p, _, _ in parsed], bearers=[b for _, b, _ in parsed])
-            except Exception as exc:  # the store is down or locked: every waiting request gets a 503
-                for _, _, future in parsed:
-                    future.set_exception(exc)
-                continue
-            for (p, _, future), outcome in zip(parsed, outcomes, strict=True):
-                outcome.kind = outcome.kind or p.kind
-                future.set_result(outcome)
+                    answers.append((job, Outcome("rejected", reason=exc.reason, http_status=exc.status)))
+            if parsed:
+                try:
+                    outcomes = self.store.ingest([(p, "http") for p, _ in parsed], bearers=[j[1] for _, j in parsed])
+                except Exception as exc:  # the store is down or locked: every waiting request gets a 503
+                    answers += [(job, exc) for _, job in parsed]
+                else:
+                    for (p, job), outcome in zip(parsed, outcomes, strict=True):
+                        outcome.kind = outcome.kind or p.kind
+                        answers.append((job, outcome))
+            _answer(answers)
+
+
+# (body, pushing token, the request's event loop, the future it awaits)
+_Job = tuple[bytes, TokenInfo, asyncio.AbstractEventLoop, "asyncio.Future[Outcome]"]
+
+
+def _answer(answers: list[tuple[_Job, Outcome | BaseException]]) -> None:
+    """Hand a batch's outcomes to the event loop(s) in one wake-up per loop, not one per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]] = {}
+    for (_, _, loop, future), result in answers:
+        by_loop.setdefault(loop, []).append((future, result))
+    for loop, results in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle, results)
+
+
+def _settle(results: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]) -> None:
+    for future, result in results:
+        if future.done():  # the client went away and the request was cancelled
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
 class IngestAnswer(BaseModel):
@@ -108,11 +136,6 @@ class UnitSummary(BaseModel):
     results: dict[str, int]
 
 
-def _problem(status: int, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"status": "rejected", "detail": detail}, status_code=status, headers=headers)
-
-
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text} for code, text in {
         401: "missing, unknown or revoked token; bad or missing signature",
@@ -125,6 +148,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 REPORT_BODY = {
+    # The endpoint reads the header and the body itself (see post_report); documented here.
+    "parameters": [{"name": "authorization", "in": "header", "required": False,
+                    "schema": {"type": "string"}, "description": "Bearer <unit token>"}],
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": {
@@ -137,9 +163,11 @@ REPORT_BODY = {
 }
 
 
-def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastAPI:
+def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastPush:
+    # No OpenTelemetry hooks: nothing here exports traces, and the check costs every request.
     app = FastAPI(title="secscan collector", version=__version__,
-                  description="Accepts signed HostReports and ScanReports from the units' agents.")
+                  description="Accepts signed HostReports and ScanReports from the units' agents.",
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     writer = GroupCommit(store, max_bytes, decoder)
 
     known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
@@ -177,28 +205,39 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             raise HTTPException(503, f"store schema version {version}, expected {migrations.LATEST}")
         return {"status": "ok", "version": __version__, "schema_version": version}
 
-    @app.post("/api/v1/reports", response_model=IngestAnswer, responses=_ERRORS, openapi_extra=REPORT_BODY)
-    async def post_report(request: Request,
-                          authorization: Annotated[str | None, Header()] = None) -> Any:
-        length = request.headers.get("content-length")
+    async def ingest(authorization: str | None, length: str | None,
+                     chunks: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
+        """One push: (HTTP status, JSON answer). Size, token, then the body to the writer thread,
+        which validates it against the contract and checks its signature."""
         if length is not None and length.isdigit() and int(length) > max_bytes:
-            return _problem(413, f"body is {length} bytes, over the limit of {max_bytes}")
-        raw_token = presented(authorization)
-        token = known.get(token_hash(raw_token)) or await run_in_threadpool(lookup, raw_token)
-        chunks, size = [], 0
-        async for chunk in request.stream():
+            return 413, {"status": "rejected", "detail": f"body is {length} bytes, over the limit of {max_bytes}"}
+        try:
+            raw_token = presented(authorization)
+            token = known.get(token_hash(raw_token)) or await run_in_threadpool(lookup, raw_token)
+        except HTTPException as exc:
+            return exc.status_code, {"status": "rejected", "detail": exc.detail}
+        parts, size = [], 0
+        async for chunk in chunks:
             size += len(chunk)
             if size > max_bytes:
-                return _problem(413, f"body is over the limit of {max_bytes} bytes")
-            chunks.append(chunk)
+                return 413, {"status": "rejected", "detail": f"body is over the limit of {max_bytes} bytes"}
+            parts.append(chunk)
         try:
-            outcome = await asyncio.wrap_future(writer.submit(b"".join(chunks), token))
+            outcome = await writer.submit(b"".join(parts), token)
         except Exception as exc:
             # 503: the agent keeps the report spooled and retries later
-            return _problem(503, f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+            return 503, {"status": "rejected", "detail": f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}"}
         if outcome.status == "rejected":
-            return _problem(outcome.http_status, outcome.reason or "rejected")
-        return IngestAnswer(status=outcome.status, id=outcome.id or "", kind=outcome.kind or "host")
+            return outcome.http_status, {"status": "rejected", "detail": outcome.reason or "rejected"}
+        return 200, {"status": outcome.status, "id": outcome.id or "", "kind": outcome.kind or "host"}
+
+    @app.post("/api/v1/reports", response_model=IngestAnswer, responses=_ERRORS, openapi_extra=REPORT_BODY)
+    async def post_report(request: Request) -> Response:
+        # Normally served by FastPush below, before FastAPI; this route documents the endpoint
+        # in the OpenAPI document and serves it when mounted under another app.
+        status, answer = await ingest(request.headers.get("authorization"), request.headers.get("content-length"),
+                                      request.stream())
+        return Response(json.dumps(answer).encode(), status, _answer_headers(status), "application/json")
 
     def visible(token: TokenInfo) -> set[str]:
         units = store.units()
@@ -229,4 +268,57 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             raise HTTPException(404, f"no unit {unit_id!r}")
         return summary
 
-    return app
+    return FastPush(app, ingest)
+
+
+def _answer_headers(status: int) -> dict[str, str] | None:
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else None
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class FastPush:
+    """ASGI in front of the FastAPI app: ``POST /api/v1/reports`` goes straight to ``ingest``,
+    everything else to FastAPI. The push is the one hot path (thousands per minute from a
+    province); FastAPI's middleware stack, routing and request objects cost about as much CPU
+    as storing the report, and the endpoint needs none of them: it reads two headers and the
+    raw body, and answers with a few bytes of JSON. Behaviour is the route's (same function)."""
+
+    PATH = "/api/v1/reports"
+
+    def __init__(self, app: FastAPI, ingest: Callable[..., Awaitable[tuple[int, dict[str, Any]]]]) -> None:
+        self.app = app
+        self.ingest = ingest
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.PATH:
+            await self.app(scope, receive, send)
+            return
+        authorization = length = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value.decode("latin-1")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _ClientGone
+                yield message.get("body", b"")
+                if not message.get("more_body", False):
+                    return
+
+        try:
+            status, answer = await self.ingest(authorization, length, chunks())
+        except _ClientGone:
+            return  # nothing stored (the body was incomplete), nobody to answer
+        body = json.dumps(answer).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b"Bearer"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from secscan.model.host import HostReport
+from secscan.collector.intake import HostFiling
 
 
 def usable_mac(mac: str | None) -> bool:
@@ -38,10 +38,10 @@ class Facts:
         return self.hostname.casefold()
 
 
-def facts_of(report: HostReport, unit: str | None) -> Facts:
-    macs = {i.mac for i in report.host.interfaces if usable_mac(i.mac)}
-    mid = (report.host.machine_id or "").strip().lower() or None
-    return Facts(mid, macs, report.host.hostname, unit)
+def facts_of(report: HostFiling, unit: str | None) -> Facts:
+    macs = {mac for mac in report.macs if usable_mac(mac)}
+    mid = (report.machine_id or "").strip().lower() or None
+    return Facts(mid, macs, report.hostname, unit)
 
 
 @dataclass

@@ -25,12 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
 from secscan.collector import schema as t
-from secscan.collector.intake import Parsed, Rejected
+from secscan.collector.intake import HostFiling, Parsed, Rejected
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
-from secscan.model.signing import new_token, parse_token, signing_key, token_hash, verify
+from secscan.model.signing import check, new_token, parse_token, signing_key, token_hash
 
 _RESULTS = TypeAdapter(list[Result])
 
@@ -227,35 +227,35 @@ class Store:
         ``unit``: the unit given on the command line for reports that name none."""
         per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
         items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
-        # One query for every token involved, pushing or signing: a token revoked a moment ago
-        # is refused even if the caller looked it up before. The units table is read only when
-        # some report's unit does not come from a token (whose unit exists by foreign key).
+        todo: list[_Item] = []
+        try:
+            with self._write() as conn:  # one transaction: the token checks and the writes
+                self._authorise_all(conn, items, unit, require_signature)
+                todo = [i for i in items if i.outcome is None]
+                if todo:
+                    self._store_batch(conn, todo)
+        except IntegrityError:
+            for item in todo:  # the batch is rolled back: retry each alone
+                self._store_one(item)
+        return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
+
+    def _authorise_all(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool) -> None:
+        # One query for every token involved, pushing or signing, in the write transaction: a
+        # token revoked a moment ago is refused even if the caller looked it up before. The units
+        # table is read only when some report's unit does not come from a token (whose unit
+        # exists by foreign key).
         wanted = {i.parsed.key_id for i in items if i.parsed.key_id} | {i.bearer.key_id for i in items if i.bearer}
-        need_units = any(i.bearer is None for i in items)
-        keys: dict[str, TokenInfo] = {}
+        keys = self._token_table(conn, wanted)
         known_units: set[str] = set()
-        if wanted or need_units:
-            with self.engine.connect() as conn:
-                keys = self._token_table(conn, wanted)
-                if need_units:
-                    known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
+        if any(i.bearer is None for i in items):
+            known_units = {r[0] for r in conn.execute(select(t.units.c.id))}
         for item in items:
             if item.bearer is not None:
                 item.bearer = keys.get(item.bearer.key_id, item.bearer)
-        for item in items:
             try:
                 self._authorise(item, keys, known_units, unit, require_signature)
             except Rejected as exc:
                 item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind, exc.reason, exc.status)
-        todo = [i for i in items if i.outcome is None]
-        if todo:
-            try:
-                with self._write() as conn:
-                    self._store_batch(conn, todo)
-            except IntegrityError:
-                for item in todo:  # the batch is rolled back: retry each alone
-                    self._store_one(item)
-        return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
 
     def _store_one(self, item: _Item) -> None:
         for attempt in range(2):
@@ -283,7 +283,7 @@ class Store:
                 raise Rejected(f"signature.key_id: {p.key_id} is not a token of this collector", 401)
             if info.revoked:
                 raise Rejected(f"signature.key_id: token {p.key_id} has been revoked", 401)
-            if not verify(p.document, info.signing_key):  # the received JSON, not a re-serialised model
+            if not check(p.message, info.signing_key):  # over the received JSON (see intake.parse)
                 raise Rejected("signature: does not match the document (altered after signing, or another key)", 401)
             if token_unit is not None and info.unit_id != token_unit:
                 raise Rejected(f"signature.key_id: token {p.key_id} belongs to unit {info.unit_id}, "
@@ -319,7 +319,7 @@ class Store:
         if scan_items:
             conn.execute(t.scans.insert(), [{
                 "scan_id": i.parsed.id, "digest": i.parsed.digest, "unit_id": i.unit, "key_id": i.key_id,
-                "started_at": i.parsed.model.started_at, "finished_at": i.parsed.model.finished_at,  # type: ignore[union-attr]
+                "started_at": i.parsed.filing.started_at, "finished_at": i.parsed.filing.finished_at,  # type: ignore[union-attr]
                 "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in scan_items])
             for i in scan_items:
                 i.outcome = Outcome("accepted", i.parsed.id, "scan")
@@ -357,7 +357,7 @@ class Store:
                 in_batch[p.id] = p.document
 
     def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
-        facts = [identity.facts_of(i.parsed.model, i.unit) for i in items]  # type: ignore[arg-type]
+        facts = [identity.facts_of(i.parsed.filing, i.unit) for i in items]  # type: ignore[arg-type]
         index, states, stored_macs = self._load_index(conn, facts)
         flags_before = {h.id: (h.clone_suspect, h.machine_id) for h in index.rows.values()}
         touched: set[str] = set()
@@ -365,14 +365,13 @@ class Store:
             host = identity.resolve(index, f)
             item.host = host
             touched.add(host.id)
-            report: HostReport = item.parsed.model  # type: ignore[assignment]
+            report: HostFiling = item.parsed.filing  # type: ignore[assignment]
             at = report.collected_at.astimezone(UTC)
             state = states.setdefault(host.id, {"first_seen": at, "last_seen": at})
             state["first_seen"] = min(state["first_seen"], at)
             if at >= state["last_seen"] or "hostname" not in state:  # a late older report does not roll back
-                state.update(hostname=report.host.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
-                             os_name=report.host.os.name, last_seen=at, last_report_id=item.parsed.id,
-                             ips=sorted({str(a) for n in report.host.interfaces for a in n.ipv4}))
+                state.update(hostname=report.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
+                             os_name=report.os_name, last_seen=at, last_report_id=item.parsed.id, ips=report.ips)
             item.outcome = Outcome("accepted", item.parsed.id, "host", host_id=host.id)
         # hosts this batch flagged as clones (or gave a machine id) without reporting for them
         touched |= {h for h, before in flags_before.items()
@@ -395,7 +394,7 @@ class Store:
             conn.execute(t.host_macs.insert(), macs)
         conn.execute(t.reports.insert(), [{
             "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
-            "key_id": i.key_id, "collected_at": i.parsed.model.collected_at,  # type: ignore[union-attr]
+            "key_id": i.key_id, "collected_at": i.parsed.filing.collected_at,  # type: ignore[union-attr]
             "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
         if self.evaluator is not None:
             # Results are kept for each host's latest report only: they are a judgement,
@@ -410,9 +409,16 @@ class Store:
         or the same hostname), with its MACs: two queries for the whole batch."""
         mids = sorted({f.machine_id for f in facts if f.machine_id})
         macs = sorted({m for f in facts for m in f.macs})
-        names = sorted({f.hostname_key for f in facts})
         h, hm = t.hosts, t.host_macs
-        match = [h.c.hostname_key.in_(names)]
+        # A name matches only within its unit (identity.Index.by_name), and saying so lets the
+        # database use ix_hosts_unit_hostname: hostname_key alone is not indexed, and a bare
+        # ``hostname_key IN (...)`` made SQLite scan every host once per batch.
+        units = sorted({f.unit for f in facts if f.unit is not None})
+        match = [and_(h.c.unit_id.in_(units), h.c.hostname_key.in_(sorted({f.hostname_key for f in facts
+                                                                           if f.unit is not None})))]
+        if any(f.unit is None for f in facts):
+            match.append(and_(h.c.unit_id.is_(None),
+                              h.c.hostname_key.in_(sorted({f.hostname_key for f in facts if f.unit is None}))))
         if mids:
             match.append(h.c.machine_id.in_(mids))
         if macs:

@@ -64,11 +64,24 @@ def sign(document: dict[str, Any], token: str) -> dict[str, Any]:
     return {**document, "signature": {"alg": ALG, "key_id": key_id, "value": value}}
 
 
-def verify(document: dict[str, Any], key: bytes) -> bool:
+def signed_message(document: dict[str, Any]) -> tuple[bytes, str] | None:
+    """(the canonical bytes the document's signature covers, the signature value), or None when
+    the signature member is missing or malformed. Needs no key: a collector can compute it once,
+    as it parses, then check it against whichever key the key id names (``check``)."""
     sig = document.get("signature")
     if not isinstance(sig, dict) or set(sig) != {"alg", "key_id", "value"} or sig["alg"] != ALG:
-        return False
+        return None
     if not isinstance(sig["value"], str) or not isinstance(sig["key_id"], str):
+        return None
+    return canonical(document, sig["key_id"]), sig["value"]
+
+
+def check(message: tuple[bytes, str] | None, key: bytes) -> bool:
+    if message is None:
         return False
-    expected = hmac.new(key, canonical(document, sig["key_id"]), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, sig["value"])
+    expected = hmac.new(key, message[0], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, message[1])
+
+
+def verify(document: dict[str, Any], key: bytes) -> bool:
+    return check(signed_message(document), key)

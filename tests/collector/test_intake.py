@@ -91,3 +91,12 @@ def test_windows_capture_uses_the_injected_decoder():
         raise ValueError("section 'av' is not a list")
 
     assert _reason(capture, decoder=broken)[0] == "windows capture: section 'av' is not a list"
+
+
+def test_number_out_of_float_range_is_refused():
+    """1e400 parses to inf, which the signed canonical JSON cannot carry: a clear 422, not a crash."""
+    doc = host_report(random.Random(1), unit="xa-a", token=TOKEN)
+    raw = _raw(doc).replace(f'"duration_ms": {json.dumps(doc["agent"]["duration_ms"])}'.encode(),
+                            b'"duration_ms": 1e400', 1)
+    assert b"1e400" in raw
+    assert _reason(raw) == ("invalid JSON: a number is out of range", 422)
