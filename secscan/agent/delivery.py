@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def push_spool(spool: Path, url: str, token: str | None, ca_bundle: str | None, 
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    verify: Any = ca_bundle if ca_bundle else True
+    # TLS is always verified: against the system store, or the given CA bundle (a private CA).
+    verify: Any = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
     with httpx.Client(timeout=timeout, verify=verify, headers=headers) as client:
         for i, path in enumerate(files):
             try:
