@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -136,7 +137,7 @@ def test_served_over_tls_to_the_agent_push(store, db_url, token, rng, tmp_path):
         base = f"https://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                if httpx.get(f"{base}/healthz", verify=str(cert)).status_code == 200:
+                if httpx.get(f"{base}/healthz", verify=ssl.create_default_context(cafile=cert)).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
