@@ -20,7 +20,7 @@ from secscan import __version__
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Requirement, Result
-from secscan.report.bulk import paused_gc
+from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.inputs import ControlInfo, ReportInput
 from secscan.report.summary import Summary
 
@@ -201,7 +201,7 @@ class _Writer:
 
 def lines(summary: Summary, lang: str = "vi", since: datetime | None = None) -> Iterator[str]:
     """The feed as NDJSON lines; ``since`` keeps events whose time is at or after it."""
-    with paused_gc():  # see bulk.py
+    with paused_gc():  # acyclic bulk work; see policy.evaluate.cyclic_gc_paused
         yield from _lines(summary, lang, since)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from secscan.report.bulk import paused_gc
+from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.charts import band_chart, indicator_chart
 from secscan.report.config import ReportConfig
 from secscan.report.render import context, environment
@@ -59,8 +59,8 @@ def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refu
     refused = [] if refused is None else refused
     html = render_html_for_pdf(summary, config, lang)
     # base_url inside templates/ so "leadership.css" and "../fonts/…" resolve under reports/
-    # GC paused: WeasyPrint's style and box trees are ~10^5 small objects (see bulk.py); the few
-    # cycles it makes are collected when the collector resumes.
+    # GC paused: WeasyPrint's style and box trees are ~10^5 small objects (see
+    # policy.evaluate.cyclic_gc_paused); the few cycles it makes are collected when it resumes.
     with paused_gc():
         document = HTML(
             string=html, base_url=str(root / "templates") + "/", url_fetcher=make_fetcher(root, refused)

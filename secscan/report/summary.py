@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.result import Outcome, Requirement
-from secscan.report.bulk import paused_gc
+from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
 from secscan.report.findings import build_findings
