@@ -125,7 +125,11 @@ def scan(
     argv, lost = command(nmap.path, profile, targets, is_privileged=is_privileged, dns=dns)
     started = datetime.now(UTC)
     proc = _start(argv)
+    assert proc.stdout is not None
     try:
+        # nmap's first output means it has read its data files and begun. CPU time taken from it
+        # before that stretches its start-up, so the imports below wait for it (docs/scan.md).
+        head = proc.stdout.read1(65536)
         # Loaded while nmap already runs: building the pydantic models is most of our start-up time.
         from secscan.model.scan import NmapRun, ScanReport
         from secscan.scan.nmap_xml import NmapXmlError, NmapXmlReader
@@ -137,7 +141,7 @@ def scan(
         proc.wait()
         raise
     try:
-        run = _finish(proc, NmapXmlReader(progress))
+        run = _finish(proc, NmapXmlReader(progress), head)
     except NmapXmlError as exc:
         raise ScanError(f"{exc} (nmap {nmap.path})") from None
     return ScanReport(
@@ -160,15 +164,18 @@ def _start(argv: list[str]) -> subprocess.Popen[bytes]:
         raise ScanError(f"cannot start nmap ({argv[0]}): {exc.strerror}: {install_hint()}") from None
 
 
-def _finish(proc: subprocess.Popen[bytes], reader: NmapXmlReader) -> ParsedRun:
-    """Feed nmap's stdout to ``reader`` as it arrives; kill nmap if anything goes wrong."""
+def _finish(proc: subprocess.Popen[bytes], reader: NmapXmlReader, head: bytes) -> ParsedRun:
+    """Feed nmap's stdout (``head``: what was read of it already) to ``reader`` as it arrives;
+    kill nmap if anything goes wrong."""
     assert proc.stdout is not None and proc.stderr is not None
     stderr: list[bytes] = []
     drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
     drain.start()
     try:
-        while chunk := proc.stdout.read1(65536):
+        chunk = head
+        while chunk:
             reader.feed(chunk)
+            chunk = proc.stdout.read1(65536)
         proc.wait()
     except BaseException:  # a parse error, Ctrl-C: never leave nmap running behind us
         proc.kill()
