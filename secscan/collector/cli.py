@@ -201,11 +201,12 @@ def token_revoke(obj: dict[str, Any], key_id: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--unit", "unit_id", help="unit for reports that name none (unsigned files, captures)")
 @click.option("--require-signature", is_flag=True, help="refuse reports not signed by a unit token")
-@click.option("--batch", default=500, show_default=True, help="reports per transaction")
+@click.option("--batch", type=click.IntRange(min=1),
+              help="reports per transaction [default: 10000] (a crash loses at most these; re-run the import)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 @click.pass_obj
 def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, require_signature: bool,
-            batch: int, quiet: bool) -> None:
+            batch: int | None, quiet: bool) -> None:
     """Import HostReports, ScanReports, Windows captures, folders and zips of them.
 
     Input files are only read. Exit status 1 when any file was rejected."""
@@ -213,7 +214,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from secscan.collector import sources
-    from secscan.collector.importer import run_import
+    from secscan.collector.importer import COMMIT_EVERY, run_import
 
     store = _store(obj["db"], evaluator=True)
     if unit_id and store.unit(unit_id) is None:
@@ -224,7 +225,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
                   console=err, disable=quiet or not err.is_terminal) as bar:
         task = bar.add_task("import", total=total)
         summary = run_import(store, list(paths), decoder=decode_capture, unit=unit_id,
-                             require_signature=require_signature, batch=batch,
+                             require_signature=require_signature, commit_every=batch or COMMIT_EVERY,
                              progress=lambda n: bar.advance(task, n))
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import ValidationError
 from pydantic_core import from_json
 
 from secscan.model.host import HOST_REPORT_SCHEMA, HostReport
 from secscan.model.scan import SCAN_REPORT_SCHEMA, ScanReport
-from secscan.model.signing import signed_message
+from secscan.model.signing import check, signature_member, signed_body, signed_message
 
 WINDOWS_CAPTURE_SCHEMA = "secscan.windows-capture/1"
 MAX_REPORT_BYTES = 4 * 1024 * 1024  # a real HostReport is 5-60 kB; a capture up to ~1 MB
@@ -81,12 +82,39 @@ class Parsed:
     signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
     message: tuple[bytes, str] | None = None  # (the canonical bytes signed, the signature value)
 
+    def signature_valid(self, key: bytes) -> bool:
+        """The HMAC over ``message``; when that fails, over ``signing.signed_message``'s bytes,
+        the definition, in case orjson wrote a number differently from the agent's json.dumps
+        (0.00001 for 1e-05). A forged report pays for both; a genuine one, nearly always, for one."""
+        if self.message is None:
+            return False
+        if check(self.message, key):
+            return True
+        try:
+            exact = signed_message(self.document)
+        except ValueError:  # inf (from a number like 1e400) in a free-form member: not signable JSON
+            raise Rejected("invalid JSON: a number is out of range") from None
+        return exact is not None and exact[0] != self.message[0] and check(exact, key)
+
 
 def digest_of(raw: bytes) -> str:
     """sha256 of the bytes received. A copy that differs only in whitespace or key order has
     another digest but the same report_id and equal JSON: the store compares the documents then
     (rare, so the common path pays for one hash, not a second canonical serialisation)."""
     return hashlib.sha256(raw).hexdigest()
+
+
+def _signed_message(doc: dict[str, Any]) -> tuple[bytes, str] | None:
+    """``signing.signed_message`` written by orjson, about 6× faster (0.1 ms a report): the
+    same bytes except for some floats (see ``Parsed.signature_valid``). An integer beyond 64
+    bits, which orjson cannot write, takes the definition's path."""
+    member = signature_member(doc)
+    if member is None:
+        return None
+    try:
+        return orjson.dumps(signed_body(doc, member[0]), option=orjson.OPT_SORT_KEYS), member[1]
+    except TypeError:
+        return signed_message(doc)
 
 
 def _field_error(exc: ValidationError) -> str:
@@ -137,7 +165,7 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
         message = None
         if model.signature is not None:
             try:
-                message = signed_message(doc)
+                message = _signed_message(doc)
             except ValueError:  # a number too large for a float (1e400) cannot be signed JSON
                 raise Rejected("invalid JSON: a number is out of range") from None
         return Parsed("host", str(model.report_id), digest_of(raw), doc, text, HostFiling.of(model), model.unit,

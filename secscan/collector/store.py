@@ -14,7 +14,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from secscan.model.host import HostReport
 from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
-from secscan.model.signing import check, new_token, parse_token, signing_key, token_hash
+from secscan.model.signing import new_token, parse_token, signing_key, token_hash
 
 _RESULTS = TypeAdapter(list[Result])
 
@@ -220,24 +220,49 @@ class Store:
 
     def ingest(self, parsed: Sequence[tuple[Parsed, str]], *, bearer: TokenInfo | None = None,
                bearers: Sequence[TokenInfo | None] | None = None, unit: str | None = None,
-               require_signature: bool = False) -> list[Outcome]:
+               require_signature: bool = False, conn: Connection | None = None) -> list[Outcome]:
         """Store validated reports; ``parsed`` pairs each with its source ("http", "import:FILE").
         Returns one Outcome per input, in order. ``bearer`` (or ``bearers``, one per report when
         several HTTP pushes share a transaction): the pushing token, whose unit binds the report;
-        ``unit``: the unit given on the command line for reports that name none."""
+        ``unit``: the unit given on the command line for reports that name none. ``conn``: a
+        connection from ``bulk()`` whose transaction the caller commits; by default the batch is
+        one transaction of its own."""
         per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
         items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
-        todo: list[_Item] = []
-        try:
+        if conn is not None:
+            self._ingest(conn, items, unit, require_signature)
+        else:
             with self._write() as conn:  # one transaction: the token checks and the writes
-                self._authorise_all(conn, items, unit, require_signature)
-                todo = [i for i in items if i.outcome is None]
-                if todo:
-                    self._store_batch(conn, todo)
-        except IntegrityError:
-            for item in todo:  # the batch is rolled back: retry each alone
-                self._store_one(item)
+                self._ingest(conn, items, unit, require_signature)
         return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
+
+    @contextmanager
+    def bulk(self) -> Iterator[Connection]:
+        """A write connection for a long import: batch after batch is ingested on it (each in a
+        savepoint) and the caller commits every few thousand reports. Fewer, larger transactions
+        matter because every report adds a key at a random place in nine indexes (report id,
+        digest, host id, MACs, …): a commit writes each index page the transaction dirtied, and
+        with batches of 500 that was nearly every page of every index, a cost growing with the
+        store (commit 85 ms → 135 ms per 500 reports over a 10,000-report import)."""
+        with self._sqlite_lock or nullcontext(), self.engine.execution_options(write=True).connect() as conn:
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def _ingest(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool) -> None:
+        self._authorise_all(conn, items, unit, require_signature)
+        todo = [i for i in items if i.outcome is None]
+        if not todo:
+            return
+        try:
+            with conn.begin_nested():
+                self._store_batch(conn, todo)
+        except IntegrityError:
+            for item in todo:  # the batch is rolled back to its savepoint: retry each alone
+                self._store_one(conn, item)
 
     def _authorise_all(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool) -> None:
         # One query for every token involved, pushing or signing, in the write transaction: a
@@ -257,11 +282,13 @@ class Store:
             except Rejected as exc:
                 item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind, exc.reason, exc.status)
 
-    def _store_one(self, item: _Item) -> None:
+    def _store_one(self, conn: Connection, item: _Item) -> None:
+        # Twice: on PostgreSQL another collector may have created the same new host meanwhile;
+        # the second attempt sees its row (read committed) and files the report under it.
         for attempt in range(2):
             item.outcome, item.host = None, None
             try:
-                with self._write() as conn:
+                with conn.begin_nested():
                     self._store_batch(conn, [item])
                 return
             except IntegrityError as exc:
@@ -283,7 +310,7 @@ class Store:
                 raise Rejected(f"signature.key_id: {p.key_id} is not a token of this collector", 401)
             if info.revoked:
                 raise Rejected(f"signature.key_id: token {p.key_id} has been revoked", 401)
-            if not check(p.message, info.signing_key):  # over the received JSON (see intake.parse)
+            if not p.signature_valid(info.signing_key):  # over the received JSON (see intake.parse)
                 raise Rejected("signature: does not match the document (altered after signing, or another key)", 401)
             if token_unit is not None and info.unit_id != token_unit:
                 raise Rejected(f"signature.key_id: token {p.key_id} belongs to unit {info.unit_id}, "

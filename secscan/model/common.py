@@ -36,7 +36,9 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    # allow_inf_nan=False: JSON has no inf or NaN; a number like 1e400 parses to inf and is refused
+    # by the field that holds it, as the signed canonical JSON could not carry it either.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True, allow_inf_nan=False)
 
 
 class ProbeStatus(StrEnum):

@@ -16,6 +16,7 @@ from pydantic import Field
 from secscan.model.common import AwareDatetime, Contract, ShortText, Text
 
 FINDING_SCHEMA = "secscan.finding/1"
+_set = object.__setattr__
 
 
 class FindingStatus(StrEnum):
@@ -54,6 +55,18 @@ class AffectedHost(Contract):
     outcome: ShortText  # fail | unknown | open (exposure) | unmanaged
     ips: list[ShortText] = Field(default_factory=list)
     detail: Text | None = None  # the evidence for this host, one line
+
+    @classmethod
+    def trusted(cls, host: str, outcome: str, ips: list[str], detail: str | None) -> AffectedHost:
+        """``model_construct`` for values taken from validated models, without its per-field
+        loop: a province's findings list ~200,000 hosts and that loop was a sixth of the report's
+        time. Sets exactly what ``model_construct`` sets (tests compare the two)."""
+        obj = cls.__new__(cls)
+        _set(obj, "__dict__", {"host": host, "outcome": outcome, "ips": ips, "detail": detail})
+        _set(obj, "__pydantic_fields_set__", {"host", "outcome", "ips", "detail"})
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", None)
+        return obj
 
 
 class Finding(Contract):

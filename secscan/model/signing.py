@@ -47,13 +47,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(b"secscan-token\x00" + token.strip().encode()).hexdigest()
 
 
-def canonical(document: dict[str, Any], key_id: str | None = None) -> bytes:
-    """The signed bytes: the document with its signature member reduced to alg and key_id (so the
-    key id cannot be swapped either), keys sorted, no spaces, UTF-8."""
+def signed_body(document: dict[str, Any], key_id: str | None = None) -> dict[str, Any]:
+    """What a signature covers: the document with its signature member reduced to alg and
+    key_id (so the key id cannot be swapped either)."""
     body = {k: v for k, v in document.items() if k != "signature"}
     if key_id is not None:
         body["signature"] = {"alg": ALG, "key_id": key_id}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    return body
+
+
+def canonical(document: dict[str, Any], key_id: str | None = None) -> bytes:
+    """The signed bytes: ``signed_body``, keys sorted, no spaces, UTF-8."""
+    return json.dumps(signed_body(document, key_id), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
 
@@ -64,16 +69,24 @@ def sign(document: dict[str, Any], token: str) -> dict[str, Any]:
     return {**document, "signature": {"alg": ALG, "key_id": key_id, "value": value}}
 
 
-def signed_message(document: dict[str, Any]) -> tuple[bytes, str] | None:
-    """(the canonical bytes the document's signature covers, the signature value), or None when
-    the signature member is missing or malformed. Needs no key: a collector can compute it once,
-    as it parses, then check it against whichever key the key id names (``check``)."""
+def signature_member(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(key_id, value) of a well-formed signature member, or None when missing or malformed."""
     sig = document.get("signature")
     if not isinstance(sig, dict) or set(sig) != {"alg", "key_id", "value"} or sig["alg"] != ALG:
         return None
     if not isinstance(sig["value"], str) or not isinstance(sig["key_id"], str):
         return None
-    return canonical(document, sig["key_id"]), sig["value"]
+    return sig["key_id"], sig["value"]
+
+
+def signed_message(document: dict[str, Any]) -> tuple[bytes, str] | None:
+    """(the canonical bytes the document's signature covers, the signature value), or None when
+    the signature member is missing or malformed. Needs no key: a collector can compute it once,
+    as it parses, then check it against whichever key the key id names (``check``)."""
+    member = signature_member(document)
+    if member is None:
+        return None
+    return canonical(document, member[0]), member[1]
 
 
 def check(message: tuple[bytes, str] | None, key: bytes) -> bool:

@@ -8,6 +8,7 @@ HostReport per host, the evaluated Results, the LAN scans), or the collector sto
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -132,6 +133,9 @@ def _load(input_path: Path | None, previous: Path | None, period: str | None, un
             inp = inp.only_unit(unit)
     except ValueError as exc:
         _fail(str(exc))
+    # The input (millions of objects for a province) lives until the command ends: keep the cyclic
+    # collector from re-scanning it at every collection of what the report builds next.
+    gc.freeze()
     return inp
 
 

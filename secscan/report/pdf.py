@@ -53,15 +53,17 @@ def render_html_for_pdf(summary: Summary, config: ReportConfig, lang: str) -> st
 
 def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refused: list[str] | None = None) -> int:
     """Render to ``out``; returns the page count. ``refused`` collects URLs the fetcher refused."""
-    from weasyprint import HTML
-
     root = data_dir("reports")
     refused = [] if refused is None else refused
-    html = render_html_for_pdf(summary, config, lang)
-    # base_url inside templates/ so "leadership.css" and "../fonts/…" resolve under reports/
     # GC paused: WeasyPrint's style and box trees are ~10^5 small objects (see
-    # policy.evaluate.cyclic_gc_paused); the few cycles it makes are collected when it resumes.
+    # policy.evaluate.cyclic_gc_paused), and beside a province's findings every collection
+    # re-scans millions of live objects (it tripled the time of the first render's imports).
+    # The few cycles made here are collected when it resumes.
     with paused_gc():
+        from weasyprint import HTML
+
+        html = render_html_for_pdf(summary, config, lang)
+        # base_url inside templates/ so "leadership.css" and "../fonts/…" resolve under reports/
         document = HTML(
             string=html, base_url=str(root / "templates") + "/", url_fetcher=make_fetcher(root, refused)
         ).render()

@@ -210,3 +210,35 @@ def test_windows_capture_decoded_on_import(store, tmp_path, db_url):
     assert host["os_name"] and host["os_name"].startswith("Windows")
     [report] = store.latest_reports("xa-a")
     assert report.agent.source == "capture" and report.agent.platform == "windows"
+
+
+def _refuse_report_on_insert(store, report_id: str) -> None:
+    """A trigger that fails the insert of one report with a constraint error, as a host created
+    meanwhile by another collector would (the IntegrityError path of Store.ingest)."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "sqlite":
+            conn.execute(text(f"CREATE TRIGGER refuse BEFORE INSERT ON reports WHEN NEW.report_id = '{report_id}' "
+                              "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
+        else:
+            conn.execute(text("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                              f"IF NEW.report_id = '{report_id}' THEN "
+                              "RAISE unique_violation USING MESSAGE = 'refused by the test'; END IF; "
+                              "RETURN NEW; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON reports FOR EACH ROW EXECUTE FUNCTION refuse()"))
+
+
+def test_a_conflict_rolls_back_only_its_batch_not_the_transaction(store, token, rng, tmp_path):
+    # 3 batches of 2 in one transaction: the failing report's batch is rolled back to its
+    # savepoint and retried report by report; the batches before and after it are kept.
+    docs = [host_report(rng, h, token=token) for h in fleet(6, ["xa-a"])]
+    paths = _write_reports(tmp_path / "usb", docs)
+    bad = docs[2]["report_id"]
+    _refuse_report_on_insert(store, bad)
+    summary = run_import(store, [str(p) for p in paths], batch=2, commit_every=100)
+    assert summary.accepted == 5 and summary.duplicate == 0
+    assert [(name, reason.split(":")[0]) for name, reason in summary.rejected] == [
+        (str(tmp_path / "usb" / f"{bad}.json"), "conflict while storing")]
+    assert store.counts()["reports"] == 5 and store.counts()["hosts"] == 5
+    assert store.report_document(bad) is None

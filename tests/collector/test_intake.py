@@ -94,9 +94,10 @@ def test_windows_capture_uses_the_injected_decoder():
 
 
 def test_number_out_of_float_range_is_refused():
-    """1e400 parses to inf, which the signed canonical JSON cannot carry: a clear 422, not a crash."""
+    """1e400 parses to inf, which no contract field (and no signed canonical JSON) can carry: a
+    clear 422 naming the field, not a crash."""
     doc = host_report(random.Random(1), unit="xa-a", token=TOKEN)
     raw = _raw(doc).replace(f'"duration_ms": {json.dumps(doc["agent"]["duration_ms"])}'.encode(),
                             b'"duration_ms": 1e400', 1)
     assert b"1e400" in raw
-    assert _reason(raw) == ("invalid JSON: a number is out of range", 422)
+    assert _reason(raw) == ("agent.duration_ms: Input should be a finite number", 422)

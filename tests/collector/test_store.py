@@ -63,6 +63,32 @@ def test_tampered_signature(store, token, rng):
     _refused(store, doc, "signature: does not match the document", 401)
 
 
+def test_a_float_the_fast_encoder_writes_otherwise_still_verifies(store, token, rng):
+    # json.dumps (the agent) writes 1e-05, orjson (the collector's fast path) 0.00001: the
+    # signature is then checked over the definition's bytes, and the report is accepted.
+    from secscan.collector.intake import _signed_message
+    from secscan.model.signing import signed_message
+
+    doc = _unsigned(host_report(rng, fleet(1, ["xa-a"])[0]))
+    doc["agent"]["duration_ms"] = 1e-05
+    doc = sign(doc, token)
+    assert _signed_message(doc)[0] != signed_message(doc)[0]
+    assert [o.status for o in _ingest(store, [doc])] == ["accepted"]
+    doc["agent"]["duration_ms"] = 2e-05  # and a change is still caught on that path
+    _refused(store, doc, "signature: does not match the document", 401)
+
+
+def test_inf_in_a_free_form_member_is_refused_at_the_signature(store, token, rng):
+    # raw members hold any JSON; 1e400 parses to inf there, which no signed JSON can carry
+    doc = _unsigned(host_report(rng, fleet(1, ["xa-a"])[0]))
+    doc["antivirus"]["products"] = [{"name": "Test AV", "source": "securitycenter2", "raw": {"productState": 1.5}}]
+    raw = json.dumps(sign(doc, token)).replace('"productState": 1.5', '"productState": 1e400').encode()
+    (outcome,) = store.ingest([(parse(raw), "test")])
+    assert (outcome.status, outcome.reason, outcome.http_status) == (
+        "rejected", "invalid JSON: a number is out of range", 422)
+    assert store.counts()["reports"] == 0
+
+
 def test_wrong_unit_token(store, rng):
     _, other = store.create_token("xa-b")
     doc = host_report(rng, fleet(1, ["xa-a"])[0], token=other)  # says xa-a, signed with xa-b's token

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from secscan.model.finding import FindingKind, FindingStatus, finding_id
+import json
+
+from secscan.model.finding import AffectedHost, FindingKind, FindingStatus, finding_id
 from secscan.model.result import Outcome
 from secscan.report.inputs import Snapshot
 from secscan.report.summary import summarise
@@ -35,6 +37,32 @@ def test_findings_group_failing_and_unknown_hosts_per_unit_and_control(small):
     for r in small.results:
         if (r.unit, r.control_id) not in keys:
             assert r.outcome in (Outcome.passed, Outcome.not_applicable)
+
+
+def test_trusted_affected_host_is_the_validated_model():
+    values = {"host": "PC-ộ", "outcome": "fail", "ips": ["10.0.0.5"], "detail": '{"a": 1}'}
+    fast, slow = AffectedHost.trusted(**values), AffectedHost(**values)
+    assert fast == slow == AffectedHost.model_construct(**values)
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump_json() == slow.model_dump_json()
+    fast.detail = None  # assignable like any model
+    assert fast.model_copy(update={"host": "b"}).host == "b" and fast.detail is None
+
+
+def test_affected_hosts_list_failing_then_unknown_each_by_name_with_their_evidence(small):
+    s = summarise(small)
+    for f in s.findings:
+        if f.kind is not FindingKind.control:
+            continue
+        outcomes = [h.outcome for h in f.hosts]
+        assert outcomes == sorted(outcomes, key=lambda o: o != "fail")
+        fails = [h.host for h in f.hosts if h.outcome == "fail"]
+        assert fails == sorted(fails)
+        by_host = {r.host: r for r in small.results if r.unit == f.unit and r.control_id == f.control_id}
+        for h in f.hosts:
+            r = by_host[h.host]
+            expected = json.dumps(r.evidence, ensure_ascii=False, sort_keys=True) if h.outcome == "fail" else r.reason
+            assert h.detail == expected[:299] + ("…" if len(expected) > 300 else expected[299:])
 
 
 def test_unknown_is_a_finding_not_a_pass(small):
