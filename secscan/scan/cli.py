@@ -95,7 +95,7 @@ def scan(
     except ScanError as exc:
         raise click.ClickException(str(exc)) from None
     report.notes[:0] = notes
-    import json
+    import json  # here, after the scan, not in the start-up before it
 
     document = json.dumps(
         report.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False, indent=2

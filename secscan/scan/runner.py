@@ -2,10 +2,11 @@
 
 ``find_nmap`` finds the nmap binary and checks it is nmap with ``nmap -V``, as python-nmap's
 ``PortScanner`` does (not through it: importing python-nmap alone delays nmap's start by ~30 ms,
-docs/scan.md "Speed"). The scan itself is one nmap process whose XML on stdout is read as it arrives, by the same
-parser as saved files: that gives the progress bar (``--stats-every``) without a second nmap run.
-python-nmap's own ``scan()`` waits for nmap to exit and returns nothing before that, so it
-cannot feed a progress bar; and its XML parsing is not hardened against hostile input.
+docs/scan.md "Speed"). The scan itself is one nmap process whose XML on stdout is read as it
+arrives, by the same parser as saved files: that gives the progress bar (``--stats-every``)
+without a second nmap run. python-nmap's own ``scan()`` waits for nmap to exit and returns
+nothing before that, so it cannot feed a progress bar; and its XML parsing is not hardened
+against hostile input.
 """
 
 from __future__ import annotations
