@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from secscan.scan.targets import Network
+if TYPE_CHECKING:
+    from secscan.scan.runner import Nmap
+    from secscan.scan.targets import Network
 
 DEFAULT_ORG = "org.yaml"
 
@@ -52,8 +55,10 @@ def scan(
     Run as root (Linux) or from an elevated prompt (Windows) for MAC addresses, vendors and the
     OS guess; otherwise secscan falls back to a TCP connect scan and says what is lost.
     """
+    # Everything before nmap starts is start-up the user waits for (docs/scan.md, "Speed"): only
+    # what decides whether and how to run nmap is done here; the rest waits until nmap runs.
     from secscan.scan.profiles import load_profiles
-    from secscan.scan.runner import ScanError, find_nmap, privileged
+    from secscan.scan.runner import ScanError, privileged
     from secscan.scan.runner import scan as run_scan
     from secscan.scan.targets import TargetError, parse_targets
 
@@ -61,9 +66,10 @@ def scan(
         nets = parse_targets(targets)
     except TargetError as exc:
         raise click.BadParameter(str(exc), param_hint="TARGETS") from None
-    notes = _check_networks(nets, unit_id, org_path, force)
+    finding = _FindNmap(nmap_path)  # its `nmap -V` runs while org.yaml is read
+    notes, org_check = _check_networks(nets, unit_id, org_path, force)
     try:
-        nmap = find_nmap(nmap_path)
+        nmap = finding.result()
     except ScanError as exc:
         raise click.ClickException(str(exc)) from None
     is_privileged = privileged()
@@ -77,11 +83,20 @@ def scan(
     try:
         with _ProgressBar() as progress:
             report = run_scan(
-                nets, chosen, unit=unit_id, nmap=nmap, is_privileged=is_privileged, dns=dns, progress=progress
+                nets,
+                chosen,
+                unit=unit_id,
+                nmap=nmap,
+                is_privileged=is_privileged,
+                dns=dns,
+                progress=progress,
+                while_running=org_check,
             )
     except ScanError as exc:
         raise click.ClickException(str(exc)) from None
     report.notes[:0] = notes
+    import json  # here, after the scan, not in the start-up before it
+
     document = json.dumps(
         report.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False, indent=2
     )
@@ -94,46 +109,89 @@ def scan(
     )
 
 
-def _check_networks(nets: list[Network], unit_id: str, org_path: str | None, force: bool) -> list[str]:
-    """Refuse targets outside the unit's networks in org.yaml unless --force; the notes to record."""
+def _check_networks(
+    nets: list[Network], unit_id: str, org_path: str | None, force: bool
+) -> tuple[list[str], Callable[[], object] | None]:
+    """Refuse targets outside the unit's networks in org.yaml unless --force, before nmap runs.
+
+    Returns the notes to record and, when the targets were checked against the networks read
+    straight from the YAML, the full org.yaml validation still to run: it needs pydantic, whose
+    import is most of our start-up, so it runs while nmap does (runner.scan stops nmap and
+    nothing is written if it fails). It cannot widen what nmap scans: every target is already
+    inside networks that validation would return unchanged (_declared_networks).
+    """
     from secscan.scan.targets import outside
 
     path = Path(org_path or DEFAULT_ORG)
     if not path.is_file():
         if force:
-            return [f"scanned with --force: no org.yaml ({path}) to check the targets against"]
+            return [f"scanned with --force: no org.yaml ({path}) to check the targets against"], None
         raise click.ClickException(
             f"{path}: no such file: the unit's networks come from org.yaml "
             "(pass --org FILE, or --force to scan without checking)"
         )
-    networks = _unit_networks(path, unit_id)
+    data = _read_yaml(path)
+    declared = _declared_networks(data, unit_id)
+    if declared and not outside(nets, declared):
+        return [], lambda: _unit_networks(path, data, unit_id)
+    # Anything else (unusual shape, unknown unit, no networks, targets outside) is judged by the
+    # full validation first, so its errors and notes are exactly those of `secscan org lint`.
+    networks = _unit_networks(path, data, unit_id)
     if not networks and not force:
         raise click.ClickException(f"{path}: unit {unit_id!r} declares no networks; add them, or pass --force")
     beyond = outside(nets, networks)
     if not beyond:
-        return []
+        return [], None
     listed = ", ".join(str(n) for n in beyond)
-    declared = ", ".join(str(n) for n in networks) or "none"
+    declared_text = ", ".join(str(n) for n in networks) or "none"
     if not force:
         raise click.ClickException(
-            f"targets outside unit {unit_id!r}'s networks ({declared}): {listed}; "
+            f"targets outside unit {unit_id!r}'s networks ({declared_text}): {listed}; "
             "check the address, or pass --force to scan anyway"
         )
-    return [f"scanned with --force: targets outside the unit's networks ({declared}): {listed}"]
+    return [f"scanned with --force: targets outside the unit's networks ({declared_text}): {listed}"], None
 
 
-def _unit_networks(path: Path, unit_id: str) -> list[Network]:
-    """The unit's networks. Only the shapes are checked here; `secscan org lint` checks the rest."""
+def _read_yaml(path: Path) -> Any:
     import yaml
+
+    # libyaml's loader when PyYAML has it: same constructor and data, ~10x faster on an org.yaml.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise click.ClickException(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+
+
+def _declared_networks(data: Any, unit_id: str) -> list[Network] | None:
+    """The unit's networks read from org.yaml's data without the org model, or None unless the
+    unit has the plain shape: exactly one unit with that id, ``networks`` a list of strings.
+    Strings become networks as the model's ``IPvAnyNetwork`` makes them (IPv4, else IPv6, host
+    bits refused), so validation returns these same networks or fails
+    (tests/scan/test_org_check.py holds the two side by side)."""
+    import ipaddress
+
+    units = data.get("units") if isinstance(data, dict) else None
+    if not isinstance(units, list):
+        return None
+    found = [u for u in units if isinstance(u, dict) and u.get("id") == unit_id]
+    raw = found[0].get("networks", []) if len(found) == 1 else None
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        return None
+    try:
+        return [ipaddress.ip_network(n) for n in raw]
+    except ValueError:
+        return None
+
+
+def _unit_networks(path: Path, data: Any, unit_id: str) -> list[Network]:
+    """The unit's networks. Only the shapes are checked here; `secscan org lint` checks the rest."""
     from pydantic import ValidationError
 
     from secscan.model.org import Organisation
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         org = Organisation.model_validate(data)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top)"
@@ -145,19 +203,50 @@ def _unit_networks(path: Path, unit_id: str) -> list[Network]:
     return list(unit.networks)
 
 
+class _FindNmap(threading.Thread):
+    """runner.find_nmap in the background, so that waiting for `nmap -V` overlaps reading
+    org.yaml; ``result()`` is its answer, or its ScanError."""
+
+    def __init__(self, path: str | None) -> None:
+        super().__init__(daemon=True)
+        self._path = path
+        self._found: Nmap | None = None
+        self._error: Exception | None = None
+        self.start()
+
+    def run(self) -> None:
+        from secscan.scan.runner import find_nmap
+
+        try:
+            self._found = find_nmap(self._path)
+        except Exception as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> Nmap:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        return self._found
+
+
 class _ProgressBar:
     """A rich progress bar on stderr while nmap runs (nothing when stderr is not a terminal).
-    Built on nmap's first report, so importing rich overlaps the scan instead of preceding it."""
+    Built on nmap's first report, so importing rich overlaps the scan instead of preceding it;
+    not imported at all without a terminal, where it would only take CPU time from nmap."""
 
     def __init__(self) -> None:
         self._bar = None
         self._task = None
         self._state = {"task": "starting", "hosts": 0}
+        self._off = sys.stderr is None or not sys.stderr.isatty()
 
     def __enter__(self) -> _ProgressBar:
         return self
 
     def __call__(self, task: str | None, percent: float | None, hosts: int) -> None:
+        if self._off:
+            return
         if self._bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -191,6 +280,8 @@ class _ProgressBar:
 
 def _write(out: str, text: str) -> None:
     """Write whole or not at all: a temporary file beside the target, then an atomic rename."""
+    import tempfile
+
     if out == "-":
         sys.stdout.write(text)
         return

@@ -128,3 +128,26 @@ def test_refused_target_scans_nothing(lab: Lab, tmp_path: Path) -> None:
         [sys.executable, "-m", "secscan", "scan", "10.213.7.12", "--unit", "xa-khac", "--org", ORG, "--out", str(out)]
     )
     assert proc.returncode == 1 and "targets outside unit 'xa-khac'" in proc.stderr and not out.exists()
+
+
+def test_an_org_error_found_while_nmap_runs_stops_it(lab: Lab, tmp_path: Path) -> None:
+    """The targets lie inside the unit's networks, so nmap starts before the full org.yaml
+    validation (docs/scan.md, "Speed"); a mistake elsewhere in org.yaml, here a decision without
+    its date, then stops nmap: the same one-line error, nothing written, no nmap left running."""
+    org = tmp_path / "org.yaml"
+    broken = "decisions:\n  - {number: 1/QĐ-UBND, signer: Nguyễn Văn A, regulation: TT 12/2022/TT-BTTTT}\n"
+    org.write_text(Path(ORG).read_text(encoding="utf-8") + broken, encoding="utf-8")
+    log = tmp_path / "nmap.pid"
+    nmap = tmp_path / "nmap"
+    nmap.write_text(f'#!/bin/sh\n[ "$1" = -V ] || echo $$ >> {log}\nexec {shutil.which("nmap")} "$@"\n')
+    nmap.chmod(0o755)
+    out = tmp_path / "scan.json"
+    args = ["10.213.7.0/24", "--unit", "xa-lab", "--org", str(org), "--nmap", str(nmap), "--out", str(out)]
+    proc = lab.run([sys.executable, "-m", "secscan", "scan", *args])
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"Error: {org}: decisions.0.date: Field required (run `secscan org lint {org}`)"
+    )
+    assert not out.exists() and not list(tmp_path.glob(".scan.json.*"))
+    pid = log.read_text().split()[0]  # nmap did start: the check ran while it scanned ...
+    assert not Path(f"/proc/{pid}").exists()  # ... and stopped it (a /24 takes nmap ~2 s)
