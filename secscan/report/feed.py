@@ -216,7 +216,7 @@ def _lines(summary: Summary, lang: str, since: datetime | None) -> Iterator[str]
     w = _Writer(lang)
     unit_names = {u.id: u.name for u in inp.units}
     catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
-    by_id = {(f.unit, f.control_id): f for f in summary.findings}
+    by_id = {(f.unit, f.control_id): f for f in summary.brief}
     reports = {str(h.report_id): h for h in inp.hosts}
     since_ms = _ms(since) if since else None
     generated_ms = _ms(inp.generated_at)
@@ -255,7 +255,7 @@ def _lines(summary: Summary, lang: str, since: datetime | None) -> Iterator[str]
         yield w.line(group, time_ms, uid, device, r.evidence or None, rid)
 
     if since_ms is None or generated_ms >= since_ms:
-        for f in summary.findings:
+        for f in summary.brief:  # unmanaged findings carry their hosts; the others need no detail here
             if f.kind is not FindingKind.unmanaged or f.status is FindingStatus.resolved:
                 continue  # control and exposure findings came out of the results above
             activity, status = _status(f)

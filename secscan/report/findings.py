@@ -72,10 +72,53 @@ def _ips(report: HostReport | None) -> list[str]:
     return [str(ip) for iface in report.host.interfaces for ip in iface.ipv4]
 
 
-def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
+class ControlDetail:
+    """The host lists and evidence lines of control findings, built only for the findings a
+    document shows (``Summary.detailed``). A province has ~200,000 failing or unjudged host ×
+    control pairs; the leadership PDF lists 6 hosts of at most 12 findings and the SOC feed reads
+    the Results themselves, and building every entry took about 2 s of the PDF's 9 to 11."""
+
+    def __init__(self, inp: ReportInput) -> None:
+        self._reports = {str(h.report_id): h for h in inp.hosts}
+        self._ips: dict[str, list[str]] = {}
+        self._groups: dict[str, tuple[list[Result], list[Result], bool]] = {}
+
+    def add(self, finding_id: str, failing: list[Result], unjudged: list[Result], exposure: bool) -> None:
+        self._groups[finding_id] = (failing, unjudged, exposure)
+
+    def of(self, finding_id: str) -> tuple[list[AffectedHost], list[str]] | None:
+        """(hosts: failing then unjudged, each by name; the 5 most common evidence lines), or
+        None for a finding that carries its hosts already (network, unmanaged, resolved)."""
+        group = self._groups.get(finding_id)
+        if group is None:
+            return None
+        failing, unjudged, exposure = group
+        new_host = AffectedHost.trusted  # every value comes from validated models (Result, HostReport)
+        hosts = []
+        evidence: Counter[str] = Counter()
+        for results, outcome in ((failing, Outcome.failed.value), (unjudged, Outcome.unknown.value)):
+            for r in sorted(results, key=_BY_HOST):
+                line = evidence_line(r)
+                evidence[line] += 1
+                # a scan host's Result names it by its IP
+                hosts.append(new_host(r.host, outcome, [r.host] if exposure else self._host_ips(r.report_id), line))
+        return hosts, [line for line, _ in evidence.most_common(5)]
+
+    def _host_ips(self, report_id: str) -> list[str]:
+        ips = self._ips.get(report_id)
+        if ips is None:
+            ips = self._ips[report_id] = _ips(self._reports.get(report_id))
+        return ips
+
+
+_BY_HOST = attrgetter("host")
+
+
+def control_findings(inp: ReportInput, lang: str, detail: ControlDetail) -> list[Finding]:
+    """One finding per (unit, control) with failing or unjudged hosts, with their counts; the
+    host list and evidence are left to ``detail``."""
     catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
     reports = {str(h.report_id): h for h in inp.hosts}
-    ips = {rid: _ips(report) for rid, report in reports.items()}
     scan_ids = inp.scan_ids
     # per (unit, control): the failing results, then the unjudgeable ones
     groups: dict[tuple[str, str], tuple[list[Result], list[Result]]] = {}
@@ -88,45 +131,31 @@ def control_findings(inp: ReportInput, lang: str) -> list[Finding]:
             if pair is None:
                 pair = groups[key] = ([], [])
             pair[outcome is unknown_].append(result)
-    by_host = attrgetter("host")
-    new_host = AffectedHost.trusted  # every value comes from validated models (Result, HostReport)
     out = []
     for (unit, control_id), (failing, unjudged) in groups.items():
         control = catalogue.get(control_id)
-        exposure = (failing or unjudged)[0].report_id in scan_ids  # a control judged on LAN scan hosts
-        hosts = []
-        evidence: Counter[str] = Counter()
-        for results, outcome in ((failing, failed_.value), (unjudged, unknown_.value)):
-            results.sort(key=by_host)
-            for r in results:
-                line = evidence_line(r)
-                evidence[line] += 1
-                # a scan host's Result names it by its IP
-                hosts.append(new_host(r.host, outcome, [r.host] if exposure else ips.get(r.report_id, []), line))
         results = failing + unjudged
-        severity = control.severity if control else _severity(results[0].severity)
-        out.append(
-            Finding(
-                id=finding_id(unit, control_id),
-                # policies/vn-network.yaml controls: exposure findings
-                kind=FindingKind.exposure if exposure else FindingKind.control,
-                unit=unit,
-                control_id=control_id,
-                severity=severity,
-                title=control.title.get(lang) if control else control_id,
-                recommendation=control.remediation.get(lang) if control and control.remediation else "",
-                failed=len(failing),
-                unknown=len(unjudged),
-                hosts=hosts,
-                evidence=[line for line, _ in evidence.most_common(5)],
-                references=control.references if control else [],
-                confidence=_confidence([reports[r.report_id] for r in results if r.report_id in reports])
-                if control and control.heuristic
-                else None,
-                first_seen=inp.generated_at,
-                last_seen=inp.generated_at,
-            )
+        exposure = results[0].report_id in scan_ids  # a control judged on LAN scan hosts
+        finding = Finding(
+            id=finding_id(unit, control_id),
+            # policies/vn-network.yaml controls: exposure findings
+            kind=FindingKind.exposure if exposure else FindingKind.control,
+            unit=unit,
+            control_id=control_id,
+            severity=control.severity if control else _severity(results[0].severity),
+            title=control.title.get(lang) if control else control_id,
+            recommendation=control.remediation.get(lang) if control and control.remediation else "",
+            failed=len(failing),
+            unknown=len(unjudged),
+            references=control.references if control else [],
+            confidence=_confidence([reports[r.report_id] for r in results if r.report_id in reports])
+            if control and control.heuristic
+            else None,
+            first_seen=inp.generated_at,
+            last_seen=inp.generated_at,
         )
+        detail.add(finding.id, failing, unjudged, exposure)
+        out.append(finding)
     return out
 
 
@@ -190,7 +219,10 @@ def sort_key(finding: Finding) -> tuple:
     )
 
 
-def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> list[Finding]:
-    current = control_findings(inp, lang) + unmanaged_findings(inp, cov, lang)
+def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> tuple[list[Finding], ControlDetail]:
+    """Every finding, sorted, with its status carried over; control findings without their host
+    list and evidence, which ``ControlDetail`` builds when asked."""
+    detail = ControlDetail(inp)
+    current = control_findings(inp, lang, detail) + unmanaged_findings(inp, cov, lang)
     previous = inp.previous.findings if inp.previous else []
-    return sorted(carry_status(current, previous), key=sort_key)
+    return sorted(carry_status(current, previous), key=sort_key), detail

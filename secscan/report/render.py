@@ -188,10 +188,10 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
         "intro": t["intro"].format(**figures),
         "paragraph": t["paragraph"].format(**figures),
         "indicators": indicators,
-        "controls": top_controls(summary.active_findings),
+        "controls": top_controls(summary.active_brief),
         "top_n": TOP_CONTROLS,
-        "annex": [f for f in summary.active_findings if SEVERITY_RANK[f.severity] >= 3][:ANNEX_MAX],
-        "annex_total": len(summary.active_findings),
+        "annex": [summary.detailed(f) for f in summary.active_brief if SEVERITY_RANK[f.severity] >= 3][:ANNEX_MAX],
+        "annex_total": len(summary.active_brief),
         "annex_hosts": ANNEX_HOSTS,
         "changes": changes,
         "change_findings": t["change_findings"].format(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.result import Outcome, Requirement
 from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
-from secscan.report.findings import build_findings
+from secscan.report.findings import ControlDetail, build_findings
 from secscan.report.inputs import ReportInput, Snapshot, UnitInfo
 
 _HIGH = {Severity.high.value, Severity.critical.value}
@@ -158,10 +159,25 @@ class Summary:
     inp: ReportInput
     org: Indicators
     units: list[UnitRow]
-    findings: list[Finding]
+    brief: list[Finding]  # every finding, sorted; control findings without hosts and evidence
     licences: Licences
     changes: list[Change]
     recommendations: list[tuple[str, dict]]  # (text key in i18n, its figures)
+    detail: ControlDetail
+
+    def detailed(self, finding: Finding) -> Finding:
+        """``finding`` with its host list and evidence lines."""
+        got = self.detail.of(finding.id) if finding.status is not FindingStatus.resolved else None
+        return finding if got is None else finding.model_copy(update={"hosts": got[0], "evidence": got[1]})
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """Every finding with its hosts and evidence (the HTML, the CSV, the saved snapshot)."""
+        return [self.detailed(f) for f in self.brief]
+
+    @property
+    def active_brief(self) -> list[Finding]:
+        return [f for f in self.brief if f.status is not FindingStatus.resolved]
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -169,10 +185,10 @@ class Summary:
 
     @property
     def resolved_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is FindingStatus.resolved]
+        return [f for f in self.brief if f.status is FindingStatus.resolved]
 
     def count_status(self, status: FindingStatus) -> int:
-        return sum(1 for f in self.findings if f.status is status)
+        return sum(1 for f in self.brief if f.status is status)
 
     @property
     def units_below(self) -> list[UnitRow]:
@@ -232,7 +248,7 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
         ind = per_unit[unit]
         ind.seen, ind.managed, ind.unmanaged, ind.scanned_units = c.seen, c.managed, len(c.unmanaged), 1
 
-    findings = build_findings(inp, cov, lang)
+    findings, detail = build_findings(inp, cov, lang)
 
     prev = inp.previous
     rows = []
@@ -254,7 +270,7 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
     )
     now = org.flat()
     changes = [Change(k, prev.indicators.get(k), v) for k, v in now.items()] if prev else []
-    summary = Summary(inp, org, rows, findings, lic, changes, [])
+    summary = Summary(inp, org, rows, findings, lic, changes, [], detail)
     summary.recommendations = _recommendations(summary)
     return summary
 
@@ -287,9 +303,9 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
     exposed = len(
         {
             (f.unit, h.host)
-            for f in s.active_findings
+            for f in s.active_brief
             if f.kind is FindingKind.exposure
-            for h in f.hosts
+            for h in s.detailed(f).hosts
             if h.outcome == "fail"
         }
     )

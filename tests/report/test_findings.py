@@ -140,3 +140,16 @@ def test_status_new_open_resolved_with_first_and_last_seen(small):
     # the snapshot keeps only active findings: a third period does not resurrect the resolved one
     third = summarise(nxt.model_copy(update={"previous": second.snapshot()}))
     assert gone.id not in {f.id for f in third.findings}
+
+
+def test_brief_findings_are_the_detailed_ones_without_hosts_and_evidence(small):
+    # the PDF and the feed work from the brief list; what they show of a finding's hosts comes
+    # from Summary.detailed, the same entries the full list (HTML, CSV, snapshot) carries
+    s = summarise(small)
+    assert [f.id for f in s.brief] == [f.id for f in s.findings]
+    for brief, full in zip(s.brief, s.findings, strict=True):
+        assert s.detailed(brief) == full
+        assert brief.model_copy(update={"hosts": full.hosts, "evidence": full.evidence}) == full
+        assert len(full.hosts) == full.failed + full.unknown
+        if brief.kind is FindingKind.control:
+            assert brief.hosts == [] and full.hosts
