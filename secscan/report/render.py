@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from secscan.model.finding import SEVERITY_RANK, Finding, FindingStatus
@@ -174,6 +175,7 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
     abbreviation = config.issuing_body.abbreviation if config else ""
     place = config.issuing_body.place if config else ""
     single_unit = len(inp.units) == 1
+    annex = (f for f in summary.active_brief if SEVERITY_RANK[f.severity] >= 3)  # detailed: the first ANNEX_MAX only
     return {
         "t": t,
         "lang": lang,
@@ -190,7 +192,7 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
         "indicators": indicators,
         "controls": top_controls(summary.active_brief),
         "top_n": TOP_CONTROLS,
-        "annex": [summary.detailed(f) for f in summary.active_brief if SEVERITY_RANK[f.severity] >= 3][:ANNEX_MAX],
+        "annex": [summary.detailed(f) for f in islice(annex, ANNEX_MAX)],
         "annex_total": len(summary.active_brief),
         "annex_hosts": ANNEX_HOSTS,
         "changes": changes,
