@@ -79,7 +79,7 @@ class ControlDetail:
     the Results themselves, and building every entry took about 2 s of the PDF's 9 to 11."""
 
     def __init__(self, inp: ReportInput) -> None:
-        self._reports = {str(h.report_id): h for h in inp.hosts}
+        self.reports = {str(h.report_id): h for h in inp.hosts}
         self._ips: dict[str, list[str]] = {}
         self._groups: dict[str, tuple[list[Result], list[Result], bool]] = {}
 
@@ -107,7 +107,7 @@ class ControlDetail:
     def _host_ips(self, report_id: str) -> list[str]:
         ips = self._ips.get(report_id)
         if ips is None:
-            ips = self._ips[report_id] = _ips(self._reports.get(report_id))
+            ips = self._ips[report_id] = _ips(self.reports.get(report_id))
         return ips
 
 
@@ -118,7 +118,7 @@ def control_findings(inp: ReportInput, lang: str, detail: ControlDetail) -> list
     """One finding per (unit, control) with failing or unjudged hosts, with their counts; the
     host list and evidence are left to ``detail``."""
     catalogue: dict[str, ControlInfo] = {c.id: c for c in inp.controls}
-    reports = {str(h.report_id): h for h in inp.hosts}
+    reports = detail.reports
     scan_ids = inp.scan_ids
     # per (unit, control): the failing results, then the unjudgeable ones
     groups: dict[tuple[str, str], tuple[list[Result], list[Result]]] = {}

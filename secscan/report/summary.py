@@ -167,7 +167,7 @@ class Summary:
 
     def detailed(self, finding: Finding) -> Finding:
         """``finding`` with its host list and evidence lines."""
-        got = self.detail.of(finding.id) if finding.status is not FindingStatus.resolved else None
+        got = self.detail.of(finding.id)  # None for the findings that carry their hosts already
         return finding if got is None else finding.model_copy(update={"hosts": got[0], "evidence": got[1]})
 
     @cached_property
