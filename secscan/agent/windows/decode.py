@@ -262,4 +262,3 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
     tools = d.attempt("services", lambda: remote_tools.parse(inv))
     if tools is not None and (tools["tools"] or inv.complete):
         facts[_REMOTE] = tools
-
