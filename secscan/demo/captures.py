@@ -266,7 +266,9 @@ def render(pc: Pc, now: datetime, seed: int) -> dict[str, Any]:
             "defender_threats": ok({"threats": []}),
             "services": ok({"services": []}),
             "processes": ok(
-                {"processes": [{"name": "explorer.exe", "path": r"C:\Windows\explorer.exe"}, *av_processes]}
+                {"processes": [{"name": "explorer.exe", "path": r"C:\Windows\explorer.exe"}, *av_processes,
+                               *({"name": name, "path": None, "pid": pid}
+                                 for name, pid in sorted({(r[4], r[3]) for r in pc.listeners}))]}
             ),
             "uninstall": ok(
                 {
@@ -382,6 +384,8 @@ def render(pc: Pc, now: datetime, seed: int) -> dict[str, Any]:
                     ],
                 }
             ),
+            "windows_update": ok(_windows_update(pc)),
+            "listening_ports": ok(_listening_ports(pc)),
             "screen_lock": ok(
                 {
                     "users": [
@@ -401,3 +405,34 @@ def render(pc: Pc, now: datetime, seed: int) -> dict[str, Any]:
             ),
         },
     }
+
+
+def _windows_update(pc: Pc) -> dict[str, Any]:
+    """Windows 10/11 on by default, off by the policy NoAutoUpdate=1; Windows 7 by its Control Panel
+    setting (Update Agent level 4 "install automatically" or 1 "never check")."""
+    win7 = pc.os == "win7"
+    policy_au = None
+    if not pc.auto_updates and not win7:
+        policy_au = {"NoAutoUpdate": 1, "AUOptions": None, "UseWUServer": None, "ScheduledInstallDay": None,
+                     "ScheduledInstallTime": None}
+    level = (4 if pc.auto_updates else 1) if win7 else 0
+    return {"policy": None, "policy_au": policy_au, "local_au": {"AUOptions": level} if win7 else None,
+            "wuauserv": {"Start": 2 if win7 else 3}, "notification_level": level, "notification_level_error": None}
+
+
+def _listening_ports(pc: Pc) -> dict[str, Any]:
+    """Get-NetTCPConnection rows, or on Windows 7 the netstat -ano text the script falls back to."""
+    if pc.os != "win7":
+        rows = {proto: [{"address": a, "port": port, "pid": pid} for p, port, a, pid, _ in pc.listeners if p == proto]
+                for proto in ("tcp", "udp")}
+        return {"source": "Get-NetTCPConnection", "fallback_reason": None, **rows, "netstat": []}
+    lines = ["", "Active Connections", "", "  Proto  Local Address          Foreign Address        State           PID"]
+    for proto, port, address, pid, _ in pc.listeners:
+        local = f"{address}:{port}"
+        if proto == "tcp":
+            lines.append(f"  TCP    {local:<22} {'0.0.0.0:0':<22} {'LISTENING':<15} {pid}")
+        else:
+            lines.append(f"  UDP    {local:<22} {'*:*':<22} {'':<15} {pid}")
+    return {"source": "netstat", "tcp": [], "udp": [], "netstat": lines,
+            "fallback_reason": "The term 'Get-NetTCPConnection' is not recognized as the name of a cmdlet, function, "
+                               "script file, or operable program."}

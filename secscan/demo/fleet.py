@@ -102,6 +102,22 @@ class Pc:
     def os_supported(self) -> bool:
         return date.fromisoformat(OS[self.os]["eos"]) >= date(2026, 11, 26)
 
+    @property
+    def auto_updates(self) -> bool:
+        # Not drawn on its own: patch ages are drawn 3-40 days (updates run by themselves) or 60+ days.
+        return self.patch_age_days <= 40
+
+    @property
+    def listeners(self) -> list[tuple[str, int, str, int, str]]:
+        """(proto, port, address, pid, process) of the usual Windows listeners; RDP when it is on.
+        No insecure service (Telnet, FTP, ...) is drawn."""
+        rows = [("tcp", 135, "0.0.0.0", 1044, "svchost.exe"), ("tcp", 139, self.ip, 4, "System"),
+                ("tcp", 445, "0.0.0.0", 4, "System"), ("udp", 137, self.ip, 4, "System"),
+                ("udp", 1900, "127.0.0.1", 1388, "svchost.exe")]
+        if self.rdp:
+            rows.append(("tcp", 3389, "0.0.0.0", 1160, "svchost.exe"))
+        return rows
+
 
 def _pick(rng: random.Random, mix: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0]
@@ -254,7 +270,10 @@ def host_report(pc: Pc, now: datetime, seed: int) -> dict[str, Any]:
         "hardening": {
             "firewall": {"enabled": pc.firewall, "backend": "windows",
                          "profiles": [{"name": n, "enabled": pc.firewall} for n in ("Domain", "Private", "Public")]},
-            "patches": {"last_patch_at": last_patch.isoformat(), "days_since_last_patch": pc.patch_age_days},
+            "patches": {"last_patch_at": last_patch.isoformat(), "days_since_last_patch": pc.patch_age_days,
+                        "auto_updates": pc.auto_updates},
+            "listening_ports": [{"port": port, "proto": proto, "address": address, "process": process}
+                                for proto, port, address, _, process in pc.listeners],
             "os_end_of_life": {"end_of_support": eos.isoformat(), "supported": pc.os_supported,
                                "days_left": (eos - now.date()).days, "basis": f"{os_row['name']} (demo table)"},
             "smb": {"smb1_server": pc.smb1, "smb1_client": pc.smb1},

@@ -215,7 +215,7 @@ Invoke-Section 'services' {
 Invoke-Section 'processes' {
   [ordered]@{
     processes = @(Get-Cim 'Win32_Process' | ForEach-Object {
-        [ordered]@{ name = $_.Name; path = $_.ExecutablePath }
+        [ordered]@{ name = $_.Name; path = $_.ExecutablePath; pid = $_.ProcessId }
       })
   }
 }
@@ -398,6 +398,58 @@ Invoke-Section 'hotfixes' {
         [ordered]@{ id = $_.HotFixID; description = $_.Description; installed_on = $installed; installed_on_iso = $iso }
       })
   }
+}
+
+Invoke-Section 'windows_update' {
+  # The documented Automatic Updates policy values ("Configure Automatic Updates using Registry
+  # Editor", WSUS docs): NoAutoUpdate/AUOptions/UseWUServer in ...\WindowsUpdate\AU, WUServer in
+  # ...\WindowsUpdate. The local (Control Panel) setting of Windows 7/8.1 and the service start type
+  # (2 automatic, 3 manual, 4 disabled) come along, and the Windows Update Agent's own reading of the
+  # effective setting (IAutomaticUpdatesSettings.NotificationLevel) where its COM object answers.
+  $wu = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
+  $level = $null
+  $levelError = $null
+  try {
+    $level = [int](New-Object -ComObject 'Microsoft.Update.AutoUpdate').Settings.NotificationLevel
+  } catch {
+    $levelError = ([string]$_.Exception.Message).Trim()
+  }
+  [ordered]@{
+    policy = Get-RegKey $wu 'WUServer', 'WUStatusServer', 'DisableWindowsUpdateAccess'
+    policy_au = Get-RegKey ($wu + '\AU') 'NoAutoUpdate', 'AUOptions', 'UseWUServer', 'ScheduledInstallDay', 'ScheduledInstallTime'
+    local_au = Get-RegKey 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update' 'AUOptions'
+    wuauserv = Get-RegKey 'HKLM:\SYSTEM\CurrentControlSet\Services\wuauserv' 'Start'
+    notification_level = $level
+    notification_level_error = $levelError
+  }
+}
+
+Invoke-Section 'listening_ports' {
+  # Get-NetTCPConnection/Get-NetUDPEndpoint exist from Windows 8/Server 2012 on; Windows 7 (even with
+  # WMF 5.1) lacks them: netstat -ano is read instead and parsed by secscan (the numbers and addresses
+  # do not depend on the display language). Filtering by State here rather than with -State Listen,
+  # which throws when nothing matches.
+  $source = 'Get-NetTCPConnection'
+  $fallbackReason = $null
+  $tcp = @()
+  $udp = @()
+  $netstat = @()
+  try {
+    $tcp = @(Get-NetTCPConnection | Where-Object { [string]$_.State -eq 'Listen' } | ForEach-Object {
+        [ordered]@{ address = [string]$_.LocalAddress; port = [int]$_.LocalPort; pid = [int]$_.OwningProcess }
+      })
+    $udp = @(Get-NetUDPEndpoint | ForEach-Object {
+        [ordered]@{ address = [string]$_.LocalAddress; port = [int]$_.LocalPort; pid = [int]$_.OwningProcess }
+      })
+  } catch {
+    $source = 'netstat'
+    $fallbackReason = ([string]$_.Exception.Message).Trim()
+    $tcp = @()
+    $udp = @()
+    $netstat = @(& netstat.exe -ano | ForEach-Object { [string]$_ })
+    if ($LASTEXITCODE -ne 0) { throw ('netstat -ano failed (exit code ' + $LASTEXITCODE + ')') }
+  }
+  [ordered]@{ source = $source; fallback_reason = $fallbackReason; tcp = $tcp; udp = $udp; netstat = $netstat }
 }
 
 Invoke-Section 'smb' {

@@ -23,12 +23,14 @@ from secscan.agent.windows import (
     firewall,
     identity,
     licensing,
+    listening,
     password_policy,
     patches,
     rdp,
     remote_tools,
     screen_lock,
     smb,
+    windows_update,
 )
 from secscan.agent.windows.capture import Capture, load
 from secscan.agent.windows.products import Inventory
@@ -40,6 +42,7 @@ T = TypeVar("T")
 _ACTIVATORS = "licences.activators"
 _AV = "antivirus.products"
 _REMOTE = "hardening.remote_access"
+_AUTO_UPDATES = "hardening.patches.auto_updates"
 _PASSWORD = ("hardening.password_policy", "hardening.lockout")
 
 # capture section -> the HostReport paths it feeds
@@ -69,6 +72,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "net_accounts": _PASSWORD,
     "bitlocker": ("hardening.disk_encryption",),
     "screen_lock": ("hardening.screen_lock",),
+    "windows_update": (_AUTO_UPDATES,),
+    "listening_ports": ("hardening.listening_ports",),
 }
 # Sections whose failure leaves the activator search incomplete ("unsupported" is fine: e.g. no Defender).
 _ARTEFACT_SECTIONS = ("ifeo", "artefact_files", "scheduled_tasks", "services", "processes", "uninstall",
@@ -237,6 +242,22 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
         policy = d.attempt("net_accounts", lambda: password_policy.parse_net_accounts(net))
     if policy is not None:
         facts["hardening.password_policy"], facts["hardening.lockout"] = policy
+
+    if (wu := d.data("windows_update")) is not None:
+        build = host["os"].get("build") if host else None
+        svc = d.data("services")
+        mode = d.attempt("services", lambda: windows_update.service_start_mode(svc)) if svc is not None else None
+        decided = d.attempt("windows_update", lambda: windows_update.parse(wu, build, mode))
+        if decided is not None:
+            if facts.get("hardening.patches", {}) is None:
+                del facts["hardening.patches"]  # unreadable hotfixes: the patch facts stay unknown, not this one
+            facts[_AUTO_UPDATES], basis = decided
+            if decided[0] is None:
+                d.records["windows_update"].error = f"auto_updates unknown: {basis}"[:500]
+    if (ports := d.data("listening_ports")) is not None:
+        processes = d.data("processes")
+        names = (d.attempt("processes", lambda: listening.process_names(processes)) or {}) if processes else {}
+        facts["hardening.listening_ports"] = d.attempt("listening_ports", lambda: listening.parse(ports, names))
 
     tools = d.attempt("services", lambda: remote_tools.parse(inv))
     if tools is not None and (tools["tools"] or inv.complete):

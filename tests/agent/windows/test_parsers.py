@@ -106,7 +106,13 @@ def _capture(name: str = "win10_defender_only") -> dict[str, Any]:
 @pytest.mark.parametrize(("section", "garbage", "fact"), [
     ("firewall", {"source": "Get-NetFirewallProfile", "profiles": [{"name": "Domain", "enabled": "perhaps"}]},
      lambda r: r.hardening.firewall),
-    ("hotfixes", {"hotfixes": "KB1"}, lambda r: r.hardening.patches),
+    # hardening.patches still carries auto_updates from the windows_update section
+    ("hotfixes", {"hotfixes": "KB1"},
+     lambda r: r.hardening.patches and (r.hardening.patches.hotfixes or r.hardening.patches.last_patch_at)),
+    ("windows_update", {"policy_au": {"AUOptions": "sometimes"}},
+     lambda r: r.hardening.patches and r.hardening.patches.auto_updates),
+    ("listening_ports", {"source": "netstat", "netstat": ["  TCP    0.0.0.0:http   0.0.0.0:0   LISTENING   4"]},
+     lambda r: r.hardening.listening_ports),
     ("bitlocker", {"volumes": [{"DriveLetter": "C:", "ProtectionStatus": "on-ish"}]},
      lambda r: r.hardening.disk_encryption),
     ("licensing", {"products": [{"Name": "Windows", "ApplicationID": licensing.WINDOWS_APP, "LicenseStatus": 9}]},
