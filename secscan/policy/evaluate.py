@@ -33,13 +33,13 @@ def _addresses(doc: dict[str, Any]) -> list[str]:
 def place_host(report: HostReport | dict[str, Any], org: Organisation) -> tuple[str | None, str]:
     """(unit id, how it was found): the report's own ``unit`` when org.yaml knows it, else the
     unit whose network holds one of the host's addresses (most specific network first)."""
-    doc = _doc(report)
-    named = doc.get("unit")
+    # the unit first: a model is dumped to a document only when its addresses must be read
+    named = report.get("unit") if isinstance(report, dict) else report.unit
     if not isinstance(named, str):
         named = None
     if named is not None and named in org.unit_index:
         return named, "unit named in the report"
-    unit = place_address(org, _addresses(doc))
+    unit = place_address(org, _addresses(_doc(report)))
     if unit is not None:
         return unit, "interface address in the unit's network"
     if named is not None:
