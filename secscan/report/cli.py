@@ -12,13 +12,15 @@ import gc
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from secscan.cli import keep_until_exit
 from secscan.model.finding import Finding
 from secscan.report.inputs import ReportInput, Snapshot
 from secscan.report.texts import LANGS
@@ -118,6 +120,26 @@ def _fail(message: str) -> None:
     raise click.ClickException(message.splitlines()[0] if message else "failed")
 
 
+def _check_out(out: Path | str | None) -> None:
+    """Refuse an output path that cannot be written before the (long) load, not after it."""
+    if out is None or str(out) == "-":
+        return
+    folder = Path(out).absolute().parent
+    if not folder.is_dir():
+        _fail(f"{out}: no such folder {folder}")
+    if not os.access(folder, os.W_OK):
+        _fail(f"{out}: folder {folder} is not writable")
+
+
+@contextmanager
+def _writing(out: Path | str) -> Iterator[None]:
+    """A write that fails anyway (disk full, permissions changed meanwhile): one line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        _fail(f"{out}: cannot write: {exc.strerror or exc}")
+
+
 def _load(input_path: Path | None, previous: Path | None, period: str | None, unit: str | None):
     from secscan.policy.evaluate import cyclic_gc_paused
     from secscan.report.inputs import load_bundle, load_snapshot
@@ -139,6 +161,7 @@ def _load(input_path: Path | None, previous: Path | None, period: str | None, un
             gc.freeze()
     except ValueError as exc:
         _fail(str(exc))
+    keep_until_exit(inp)
     return inp
 
 
@@ -146,7 +169,9 @@ def _summary(ctx_opts: dict, prices=None):
     from secscan.report.summary import summarise
 
     inp = _load(ctx_opts["input_path"], ctx_opts["previous"], ctx_opts["period"], ctx_opts.get("unit"))
-    return summarise(inp, prices, ctx_opts["lang"])
+    summary = summarise(inp, prices, ctx_opts["lang"])
+    keep_until_exit(inp, summary)
+    return summary
 
 
 def _config(path: Path | None):
@@ -216,11 +241,13 @@ def pdf(out: Path, config_path: Path | None, **opts) -> None:
     from secscan.report.pdf import write_pdf
 
     cfg = _config(config_path)
+    _check_out(out)
     summary = _summary(opts, cfg.prices)
     tmp = out.with_name(out.name + ".part")
     try:
-        pages = write_pdf(summary, cfg, opts["lang"], tmp)
-        tmp.replace(out)  # never leave a half-written PDF under the requested name
+        with _writing(out):
+            pages = write_pdf(summary, cfg, opts["lang"], tmp)
+            tmp.replace(out)  # never leave a half-written PDF under the requested name
     finally:
         tmp.unlink(missing_ok=True)
     click.echo(f"{out}: {pages} pages, {summary.org.hosts} hosts, {len(summary.units)} units", err=True)
@@ -235,8 +262,10 @@ def html(out: Path, config_path: Path | None, **opts) -> None:
     """Sortable tables for the IT officer (one self-contained file)."""
     from secscan.report.html import write_html
 
+    _check_out(out)
     summary = _summary(opts, _prices(config_path))
-    write_html(summary, opts["lang"], out)
+    with _writing(out):
+        write_html(summary, opts["lang"], out)
     click.echo(f"{out}: {len(summary.findings)} findings", err=True)
 
 
@@ -248,11 +277,12 @@ def csv(out: str, **opts) -> None:
     """One row per host × control (spreadsheet-safe)."""
     from secscan.report.csvout import write_csv
 
+    _check_out(out)
     summary = _summary(opts)
     if out == "-":
         write_csv(summary, opts["lang"], sys.stdout)
     else:
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel then reads UTF-8
+        with _writing(out), open(out, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
             n = write_csv(summary, opts["lang"], fh)
         click.echo(f"{out}: {n} rows", err=True)
 
@@ -276,6 +306,8 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
             _fail(f"--since {since}: not an ISO 8601 time")
         if since_dt.tzinfo is None:
             _fail(f"--since {since}: give a time zone, e.g. +07:00")
+    if not push_url:
+        _check_out(out)
     summary = _summary(opts)
     lines = feed_mod.lines(summary, opts["lang"], since_dt)
     if push_url:
@@ -285,12 +317,11 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
             _fail(str(exc))
         click.echo(f"{push_url}: {sent} events sent", err=True)
         return
-    fh = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
-    try:
+    if out == "-":
+        feed_mod.write_lines(lines, sys.stdout)
+        return
+    with _writing(out), open(out, "w", encoding="utf-8") as fh:
         feed_mod.write_lines(lines, fh)
-    finally:
-        if fh is not sys.stdout:
-            fh.close()
 
 
 @report.command()
@@ -302,9 +333,11 @@ def findings(out: Path | None, no_record: bool, **opts) -> None:
     """Close the period: record its findings (store history, or a snapshot file for --previous)."""
     if out is None and (opts["input_path"] is not None or no_record):
         _fail("give -o FILE (with --input or --no-record there is nowhere else to record the findings)")
+    _check_out(out)
     summary = _summary(opts)
     if out is not None:
-        out.write_text(summary.snapshot().model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+        with _writing(out):
+            out.write_text(summary.snapshot().model_dump_json(by_alias=True, indent=1), encoding="utf-8")
     if opts["input_path"] is None and not no_record:
         counts = record_findings(
             os.environ.get("SECSCAN_DB"),
@@ -345,10 +378,12 @@ def sample(out: Path, seed: int, copies: int, draws: int, units: tuple[str, ...]
     """Write the demo district (secscan demo's org and fleet, judged by the policy) as a report input bundle."""
     from secscan.demo import bundle
 
+    _check_out(out)
     try:
         documents = bundle.district(seed, copies=copies, draws=draws, units=list(units) if units else None)
     except ValueError as exc:
         _fail(str(exc))
     inp = bundle.report_input(documents)
-    out.write_text(inp.model_dump_json(by_alias=True), encoding="utf-8")
+    with _writing(out):
+        out.write_text(inp.model_dump_json(by_alias=True), encoding="utf-8")
     click.echo(f"{out}: {len(inp.units)} units, {len(inp.hosts)} hosts, {len(inp.results)} results", err=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,6 +83,14 @@ def test_pdf_and_html(bundle, tmp_path):
         (["pdf", "--input", "{bundle}", "-o", "{out}", "--config", "{badcfg}"], "prices: Field required"),
         (["feed"], "no input: pass --input"),
         (["sample", "-o", "{out}", "--unit", "nope"], "units ['nope']: not in the organisation"),
+        # an output that cannot be written is refused before the input is read
+        (["pdf", "--input", "missing.json", "--config", "{cfg}", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["html", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["csv", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["feed", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["findings", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["sample", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["csv", "--input", "{bundle}", "-o", "/dev/full"], "/dev/full: "),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(args, message, bundle, tmp_path, monkeypatch):
@@ -98,9 +109,29 @@ def test_bad_input_is_one_line_and_nonzero(args, message, bundle, tmp_path, monk
         "{bundle}": str(bundle),
         "{out}": str(out_pdf),
         "{badcfg}": str(badcfg),
+        "{cfg}": CONFIG,
+        "{nodir}": str(tmp_path / "nodir" / "x.pdf"),
     }
     result = run(*[subst.get(a, a) for a in args])
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0].replace(str(tmp_path) + "/", ""), result.output
     assert not out_pdf.exists()
+
+
+@pytest.mark.parametrize("out", ["-", "/dev/full"])
+def test_process_ends_without_teardown_output_whole_and_exit_code_kept(bundle, out):
+    """The real entry point ends the process once a report's input is loaded (secscan.cli.main,
+    os._exit): everything written must still arrive, and a failure must still exit non-zero."""
+    done = subprocess.run(
+        [sys.executable, "-m", "secscan", "report", "feed", "--input", str(bundle), "-o", out],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
+    )
+    if out == "-":
+        expected = run("feed", "--input", str(bundle)).stdout.splitlines()
+        assert done.returncode == 0, done.stderr
+        got = done.stdout.splitlines()
+        assert len(got) == len(expected) > 100 and all(json.loads(x)["class_uid"] == 2003 for x in got)
+    else:
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "/dev/full" in done.stderr
