@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from secscan.collector.db import open_engine  # noqa: E402
-from secscan.collector.importer import run_import  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
 from secscan.testing import PostgresCluster, _free_port, fleet, host_report, postgres_bindir  # noqa: E402
 
@@ -61,16 +61,18 @@ def fresh_store(url: str, org: str | None = None) -> tuple[Store, str]:
     return store, store.create_token(UNIT)[1]
 
 
-def bench_import(url: str, folder: Path, n: int) -> float:
-    from secscan.collector.cli import policy_evaluator
-
-    store = Store(open_engine(url))
-    store.evaluator = policy_evaluator(store)  # None without org.yaml: store only
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    summary = run_import(store, [str(folder)])
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    assert summary.accepted == n and not summary.rejected, (summary.accepted, summary.rejected[:3])
-    store.engine.dispose()
+def bench_import(url: str, folder: Path, n: int) -> tuple[float, float]:
+    """`secscan collector import` as a user runs it (a new process: interpreter start, the parse
+    worker it starts for a large import, judging when the store has an org.yaml). Returns
+    (reports/s wall, ms of CPU per report summed over the importer and its worker)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "secscan", "collector", "--db", url, "import", "-q", str(folder)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0 and f"accepted {n}, duplicate 0, rejected 0" in done.stdout, done.stdout + done.stderr
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return n / elapsed, cpu / n * 1000
 
 
@@ -177,8 +179,8 @@ def run(label: str, url: str, tmp: Path, args: argparse.Namespace, raw: callable
     judged = "stored and judged against org.yaml" if args.org else "stored"
     print(f"{label}: import {args.n} HostReports ({judged}): {rate:,.0f} reports/s "
           f"(target ≥ 2,000) | raw executemany of the same documents: {raw_rate:,.0f} docs/s "
-          f"| ratio {raw_rate / rate:.1f}x (target ≤ 3x) | importer CPU {cpu_ms:.2f} ms/report "
-          f"(= {1000 / cpu_ms:,.0f} reports/s on one free core)")
+          f"| ratio {raw_rate / rate:.1f}x (target ≤ 3x) | CPU {cpu_ms:.2f} ms/report "
+          f"(importer and its parse worker, interpreter start included)")
     http_paths = make_reports(tmp / f"{label}-http", args.http_n, token, seed=2)
     h = bench_http(url, token, http_paths, args.clients, args.workers)
     print(f"{label}: HTTP {args.http_n} POSTs, {args.clients} clients, {args.workers} worker(s): "

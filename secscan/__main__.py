@@ -1,3 +1,4 @@
 from secscan.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned worker (collector import) imports this module again
+    main()

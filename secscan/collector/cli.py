@@ -210,23 +210,26 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
     """Import HostReports, ScanReports, Windows captures, folders and zips of them.
 
     Input files are only read. Exit status 1 when any file was rejected."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from secscan.collector import sources
-    from secscan.collector.importer import COMMIT_EVERY, run_import
+    from secscan.collector.importer import BATCH, COMMIT_EVERY, reading, run_import, worth_a_worker
 
-    store = _store(obj["db"], evaluator=True)
-    if unit_id and store.unit(unit_id) is None:
-        raise click.ClickException(f"--unit {unit_id}: no such unit")
-    err = Console(stderr=True)
     total = sources.count(list(paths))
-    with Progress(TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, disable=quiet or not err.is_terminal) as bar:
-        task = bar.add_task("import", total=total)
-        summary = run_import(store, list(paths), decoder=decode_capture, unit=unit_id,
-                             require_signature=require_signature, commit_every=batch or COMMIT_EVERY,
-                             progress=lambda n: bar.advance(task, n))
+    commit_every = batch or COMMIT_EVERY
+    # the reading (and its worker, for a large import) starts first: it parses while the store opens
+    with reading(list(paths), decoder=decode_capture, size=min(BATCH, commit_every),
+                 parallel=worth_a_worker(total)) as batches:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        store = _store(obj["db"], evaluator=True)
+        if unit_id and store.unit(unit_id) is None:
+            raise click.ClickException(f"--unit {unit_id}: no such unit")
+        err = Console(stderr=True)
+        with Progress(TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, disable=quiet or not err.is_terminal) as bar:
+            task = bar.add_task("import", total=total)
+            summary = run_import(store, list(paths), unit=unit_id, require_signature=require_signature,
+                                 commit_every=commit_every, progress=lambda n: bar.advance(task, n), batches=batches)
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)
     skipped = f", {summary.skipped} skipped (not .json/.zip)" if summary.skipped else ""

@@ -9,17 +9,31 @@ content digest), none twice.
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from queue import Empty
+from typing import TYPE_CHECKING, Any
 
 from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
 from secscan.collector.sources import iter_paths
-from secscan.collector.store import Store
+
+if TYPE_CHECKING:  # not at run time: the parse worker imports this module and needs no SQLAlchemy
+    from secscan.collector.store import Store
 
 BATCH = 500
 COMMIT_EVERY = 10_000  # reports; the write lock is held meanwhile (a few seconds: HTTP pushes wait)
+PARALLEL_FROM = 2_000  # files: below this, starting a parse worker (~0.3 s) costs more than it saves
+
+
+def worth_a_worker(files: int) -> bool:
+    return files >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
 
 
 @dataclass
@@ -57,9 +71,107 @@ def collect_young() -> None:
         gc.collect(1)
 
 
+# One entry of a parsed batch: (source name, the report | the reason it was refused | SKIPPED).
+SKIPPED = None
+Entry = tuple[str, "Parsed | str | None"]
+
+
+def parsed_batches(paths: list[str], max_bytes: int, decoder: CaptureDecoder | None, size: int,
+                   light: bool = False) -> Iterator[list[Entry]]:
+    """The files, folders and zips read and parsed, ``size`` report candidates per batch, in order.
+    ``light``: reports without their parsed dict, to cross to another process (``Parsed.light``)."""
+    batch: list[Entry] = []
+    candidates = 0
+    for src in iter_paths(paths, max_bytes):
+        if src.skipped:
+            batch.append((src.name, SKIPPED))
+            continue
+        if src.error is not None or src.data is None:
+            batch.append((src.name, src.error or "unreadable"))
+            continue
+        try:
+            got = parse(src.data, max_bytes=max_bytes, decoder=decoder)
+            batch.append((src.name, got.light() if light else got))
+        except Rejected as exc:
+            batch.append((src.name, exc.reason))
+        candidates += 1
+        if candidates >= size:
+            yield batch
+            batch, candidates = [], 0
+    if batch:
+        yield batch
+
+
+_DONE = "done"
+
+
+def _produce(out: Any, paths: list[str], max_bytes: int, decoder: CaptureDecoder | None, size: int) -> None:
+    """The worker process: read and parse, hand each batch over; a bounded queue holds it back
+    while the importer stores."""
+    if sys.platform.startswith("linux"):
+        # A killed importer (kill -9) takes its worker with it instead of leaving it blocked on a
+        # full queue nobody reads (1 = PR_SET_PDEATHSIG).
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    try:
+        for batch in parsed_batches(paths, max_bytes, decoder, size, light=True):
+            out.put(("batch", batch))
+        out.put((_DONE, None))
+    except BaseException as exc:  # any failure is reported to the importer, then ends the worker
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+@contextmanager
+def reading(paths: list[str], *, decoder: CaptureDecoder | None = None, max_bytes: int = MAX_REPORT_BYTES,
+            size: int = BATCH, parallel: bool = False) -> Iterator[Iterator[list[Entry]]]:
+    """``parsed_batches``, here or from a worker process. With ``parallel`` the worker reads and
+    parses (~0.3 ms a report) while this process stores (~0.25 ms): two CPUs instead of one. A
+    fresh interpreter (spawn), not a fork: the store's connection and any progress-bar thread
+    stay here. Entered before the store is opened, the worker starts while SQLAlchemy loads."""
+    if not parallel:
+        yield parsed_batches(paths, max_bytes, decoder, size)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue(maxsize=2)
+    worker = ctx.Process(target=_produce, args=(queue, paths, max_bytes, decoder, size), daemon=True,
+                         name="secscan-import-parser")
+    worker.start()
+
+    def received() -> Iterator[list[Entry]]:
+        while True:
+            try:
+                kind, value = queue.get(timeout=1)
+            except Empty:
+                if not worker.is_alive():
+                    raise RuntimeError(f"the import's parse worker ended unexpectedly (exit code {worker.exitcode})"
+                                       ) from None
+                continue
+            if kind == _DONE:
+                return
+            if kind == "error":
+                raise RuntimeError(f"the import's parse worker failed: {value}")
+            yield value
+
+    try:
+        yield received()
+    finally:
+        worker.kill()  # done already, or this import failed: nothing it still holds is wanted
+        worker.join()
+        queue.close()
+
+
 def run_import(store: Store, paths: list[str], *, decoder: CaptureDecoder | None = None, unit: str | None = None,
                require_signature: bool = False, max_bytes: int = MAX_REPORT_BYTES, batch: int = BATCH,
-               commit_every: int = COMMIT_EVERY, progress: Callable[[int], None] | None = None) -> ImportSummary:
+               commit_every: int = COMMIT_EVERY, progress: Callable[[int], None] | None = None,
+               parallel: bool = False, batches: Iterator[list[Entry]] | None = None) -> ImportSummary:
+    """``parallel``: read and parse in a worker process while storing here (worth it from a few
+    thousand reports: the worker takes ~0.3 s to start; see ``worth_a_worker``). ``batches``:
+    from a ``reading`` of the same paths the caller entered already (then ``decoder``,
+    ``max_bytes`` and ``parallel`` were given there)."""
+    if batches is None:
+        with reading(paths, decoder=decoder, max_bytes=max_bytes, size=min(batch, commit_every),
+                     parallel=parallel) as own:
+            return run_import(store, paths, unit=unit, require_signature=require_signature, batch=batch,
+                              commit_every=commit_every, progress=progress, batches=own)
     summary = ImportSummary()
     pending: list[tuple[Parsed, str]] = []
     uncommitted = 0
@@ -86,20 +198,18 @@ def run_import(store: Store, paths: list[str], *, decoder: CaptureDecoder | None
         collect_young()
 
     with fewer_gc_pauses(), store.bulk() as conn:
-        for src in iter_paths(paths, max_bytes):
-            if src.skipped:
-                summary.skipped += 1
-            elif src.error is not None or src.data is None:
-                summary.rejected.append((src.name, src.error or "unreadable"))
-            else:
-                try:
-                    pending.append((parse(src.data, max_bytes=max_bytes, decoder=decoder), f"import:{src.name}"))
-                    if len(pending) >= min(batch, commit_every):
-                        flush()
-                    continue  # counted in progress when its batch is stored
-                except Rejected as exc:
-                    summary.rejected.append((src.name, exc.reason))
-            if progress:
-                progress(1)
-        flush()
+        for entries in batches:
+            done = 0
+            for name, got in entries:
+                if isinstance(got, Parsed):
+                    pending.append((got, f"import:{name}"))
+                    continue
+                if got is SKIPPED:
+                    summary.skipped += 1
+                else:
+                    summary.rejected.append((name, got))
+                done += 1
+            if progress and done:
+                progress(done)
+            flush()
     return summary

@@ -74,13 +74,26 @@ class Parsed:
     kind: Literal["host", "scan"]
     id: str  # report_id or scan_id
     digest: str
-    document: dict[str, Any]  # as received (for a capture: the decoded HostReport); policies judge it
+    doc: dict[str, Any] | None  # the parsed ``text``; None once dropped (see ``light``)
     text: str  # what the store keeps
     filing: HostFiling | ScanFiling
     unit: str | None
     key_id: str | None  # signature.key_id, None when unsigned
     signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
     message: tuple[bytes, str] | None = None  # (the canonical bytes signed, the signature value)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """As received (for a capture: the decoded HostReport); policies judge it."""
+        if self.doc is None:
+            self.doc = from_json(self.text)  # the same text parsed and validated before
+        return self.doc
+
+    def light(self) -> Parsed:
+        """Without the parsed dict, to hand to another process: pickling a report's dict costs
+        about what parsing it again does, and storing it does not need it (only judging does)."""
+        self.doc = None
+        return self
 
     def signature_valid(self, key: bytes) -> bool:
         """The HMAC over ``message``; when that fails, over ``signing.signed_message``'s bytes,

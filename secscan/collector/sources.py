@@ -68,7 +68,12 @@ def _file(path: str, max_bytes: int, explicit: bool) -> Iterator[Source]:
             yield Source(path, error=f"file is {st.st_size} bytes, over the limit of {max_bytes}")
             return
         with open(path, "rb", buffering=0) as fh:
-            data = fh.read(max_bytes + 1)
+            # Sized by the stat: a read of max_bytes + 1 allocates (and zeroes pages of) a 4 MiB
+            # buffer for every 3 kB report, 3x the time of the read itself (measured). One byte
+            # more than the stat says shows a file that grew meanwhile; then read on to the limit.
+            data = fh.read(min(st.st_size, max_bytes) + 1)
+            if len(data) > st.st_size:
+                data += fh.read(max_bytes + 1 - len(data))
     except OSError as exc:
         yield Source(path, error=f"cannot read: {exc.strerror or exc}")
         return

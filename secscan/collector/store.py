@@ -363,15 +363,17 @@ class Store:
         by_digest: dict[str, str] = {}
         for row_id, digest in stored:
             by_id[row_id], by_digest[digest] = digest, row_id
-        in_batch: dict[str, dict[str, Any]] = {}
+        in_batch: dict[str, Parsed] = {}
         for i in items:
             p = i.parsed
             known = by_id.get(p.id)
             if p.digest in by_digest or known == p.digest:
                 i.outcome = Outcome("duplicate", by_digest.get(p.digest, p.id), p.kind)
             elif known is not None:
-                first = in_batch.get(p.id)
-                if first is None:
+                earlier = in_batch.get(p.id)
+                if earlier is not None:
+                    first = earlier.document
+                else:
                     text = conn.execute(select(table.c.document).where(id_col == p.id)).scalar_one()
                     first = json.loads(text)
                 if first == p.document:
@@ -381,7 +383,7 @@ class Store:
                                         "different content (a replayed or forged id)", 409)
             else:  # later copies in this same batch see this one
                 by_id[p.id], by_digest[p.digest] = p.digest, p.id
-                in_batch[p.id] = p.document
+                in_batch[p.id] = p  # its document is parsed only if a later copy needs comparing
 
     def _store_host_reports(self, conn: Connection, items: list[_Item], stamp: datetime) -> None:
         facts = [identity.facts_of(i.parsed.filing, i.unit) for i in items]  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -39,7 +40,8 @@ def _fingerprint(folder: Path) -> dict[str, tuple[str, int]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_folder_and_zip(store, token, rng, tmp_path):
+@pytest.mark.parametrize("parallel", [False, True], ids=["here", "parse-worker"])
+def test_folder_and_zip(store, token, rng, tmp_path, parallel):
     docs = [host_report(rng, h, token=token) for h in fleet(6, ["xa-a"])]
     usb = tmp_path / "usb"
     _write_reports(usb / "xa-a", docs[:3])
@@ -51,10 +53,10 @@ def test_folder_and_zip(store, token, rng, tmp_path):
             zf.writestr(f"reports/{doc['report_id']}.json", json.dumps(doc))
         zf.writestr("reports/readme.txt", "not a report")
     before = _fingerprint(usb)
-    summary = run_import(store, [str(usb)])
+    summary = run_import(store, [str(usb)], parallel=parallel, batch=2)
     assert (summary.accepted, summary.duplicate, summary.skipped) == (7, 0, 2)
     assert summary.rejected == [(str(usb / "notes.json"), "not a secscan report: no \"schema\" member")]
-    again = run_import(store, [str(usb)])
+    again = run_import(store, [str(usb)], parallel=parallel)
     assert (again.accepted, again.duplicate) == (0, 7)
     assert _fingerprint(usb) == before  # input files never modified
     assert store.counts()["reports"] == 6 and store.counts()["scans"] == 1
@@ -175,8 +177,14 @@ def test_kill_9_mid_import_then_rerun(tmp_path):
         if stored >= 1000:
             break
     assert proc.poll() is None, "the import finished before it could be killed"
+    import psutil
+
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert any("spawn_main" in " ".join(w.cmdline()) for w in workers)  # 10,000 files: parsed by a worker
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "the parse worker outlived its killed importer"
     with sqlite3.connect(db) as conn:
         partial = conn.execute("select count(*) from reports").fetchone()[0]
         assert conn.execute("select count(*) from hosts").fetchone()[0] == partial  # no half-stored batch
@@ -190,6 +198,42 @@ def test_kill_9_mid_import_then_rerun(tmp_path):
         assert conn.execute("select count(*) from hosts").fetchone()[0] == 10_000
         ids = {r[0] for r in conn.execute("select report_id from reports")}
     assert ids == {d["report_id"] for d in docs}
+
+
+def _explodes(raw: bytes):
+    raise SystemExit("a decoder that takes the whole worker down")
+
+
+def test_a_failing_parse_worker_fails_the_import_and_stores_nothing(store, token, rng, tmp_path):
+    docs = [host_report(rng, h, token=token) for h in fleet(4, ["xa-a"])]
+    usb = tmp_path / "usb"
+    _write_reports(usb, docs)
+    (usb / "zz-capture.json").write_text('{"schema": "secscan.windows-capture/1"}')
+    with pytest.raises(RuntimeError, match="parse worker failed: SystemExit: a decoder that takes"):
+        run_import(store, [str(usb)], decoder=_explodes, parallel=True, batch=2)
+    assert store.counts()["reports"] == 0  # the batches stored before it were in the rolled-back transaction
+    assert not multiprocessing.active_children()
+
+
+def test_a_file_that_grows_while_read(tmp_path, monkeypatch):
+    from secscan.collector import sources
+
+    path = tmp_path / "r.json"
+    path.write_bytes(b"x" * 100)
+    real_stat = os.stat
+
+    class Shrunk:  # the size the stat saw, before the file grew
+        def __init__(self, st: os.stat_result) -> None:
+            self.st_mode, self.st_size = st.st_mode, 10
+
+    def stat(p, **kw):
+        return Shrunk(real_stat(p)) if str(p) == str(path) else real_stat(p, **kw)
+
+    monkeypatch.setattr(sources.os, "stat", stat)
+    [within] = sources.iter_paths([str(path)], max_bytes=1000)
+    assert within.data == b"x" * 100 and within.error is None  # read whole, not cut at the stat's size
+    [over] = sources.iter_paths([str(path)], max_bytes=50)
+    assert over.data is None and over.error == "file grew over the limit of 50 bytes while read"
 
 
 def test_windows_capture_decoded_on_import(store, tmp_path, db_url):
