@@ -228,8 +228,12 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
         with Progress(TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, disable=quiet or not err.is_terminal) as bar:
             task = bar.add_task("import", total=total)
-            summary = run_import(store, list(paths), unit=unit_id, require_signature=require_signature,
-                                 commit_every=commit_every, progress=lambda n: bar.advance(task, n), batches=batches)
+            try:
+                summary = run_import(store, list(paths), unit=unit_id, require_signature=require_signature,
+                                     commit_every=commit_every, progress=lambda n: bar.advance(task, n),
+                                     batches=batches)
+            except RuntimeError as exc:  # the parse worker failed: this transaction is rolled back
+                raise click.ClickException(str(exc)) from None
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)
     skipped = f", {summary.skipped} skipped (not .json/.zip)" if summary.skipped else ""

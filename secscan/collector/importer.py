@@ -131,7 +131,7 @@ def reading(paths: list[str], *, decoder: CaptureDecoder | None = None, max_byte
         yield parsed_batches(paths, max_bytes, decoder, size)
         return
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue(maxsize=2)
+    queue = ctx.Queue(maxsize=1)  # one batch waiting while one is stored and the next is parsed
     worker = ctx.Process(target=_produce, args=(queue, paths, max_bytes, decoder, size), daemon=True,
                          name="secscan-import-parser")
     worker.start()
