@@ -4,7 +4,8 @@ Reports are parsed and stored in batches of ``BATCH`` (what is held in memory) a
 every ``COMMIT_EVERY`` reports (see ``Store.bulk`` for why not every batch). A crash (power cut,
 kill -9) loses at most the reports since the last commit, and re-running the same import stores
 exactly what is missing: reports already stored come back as duplicates (by report_id and
-content digest), none twice.
+content digest), none twice. A large import reads and parses in a worker process while this one
+stores (``reading``); the worker only ever reads files, and the store is written here alone.
 """
 
 from __future__ import annotations
