@@ -1,4 +1,4 @@
 from secscan.cli import main
 
-if __name__ == "__main__":  # a spawned worker (collector import) imports this module again
+if __name__ == "__main__":  # imported rather than run (a tool, a spawned process), it does nothing
     main()

@@ -84,9 +84,13 @@ def main() -> None:
         sys.exit(130)
     except SystemExit as done:
         if _KEPT:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(_exit_code(done.code))
+            code = _exit_code(done.code)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except OSError:  # the reader went away (`| head`): what it wanted, it has
+                    code = code or 1
+            os._exit(code)
         raise
     finally:
         # The process ends here and nothing alive now needs collecting: without this, the final

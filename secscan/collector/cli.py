@@ -211,7 +211,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
 
     Input files are only read. Exit status 1 when any file was rejected."""
     from secscan.collector import sources
-    from secscan.collector.importer import BATCH, COMMIT_EVERY, reading, run_import, worth_a_worker
+    from secscan.collector.importer import BATCH, COMMIT_EVERY, ParseWorkerError, reading, run_import, worth_a_worker
 
     total = sources.count(list(paths))
     commit_every = batch or COMMIT_EVERY
@@ -232,7 +232,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
                 summary = run_import(store, list(paths), unit=unit_id, require_signature=require_signature,
                                      commit_every=commit_every, progress=lambda n: bar.advance(task, n),
                                      batches=batches)
-            except RuntimeError as exc:  # the parse worker failed: this transaction is rolled back
+            except ParseWorkerError as exc:  # this transaction is rolled back
                 raise click.ClickException(str(exc)) from None
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)

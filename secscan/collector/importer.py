@@ -106,6 +106,10 @@ def parsed_batches(paths: list[str], max_bytes: int, decoder: CaptureDecoder | N
 _DONE = "done"
 
 
+class ParseWorkerError(RuntimeError):
+    """The worker process that reads and parses failed or vanished: the import is rolled back."""
+
+
 def _produce(out: Any, paths: list[str], max_bytes: int, decoder: CaptureDecoder | None, size: int) -> None:
     """The worker process: read and parse, hand each batch over; a bounded queue holds it back
     while the importer stores."""
@@ -113,6 +117,7 @@ def _produce(out: Any, paths: list[str], max_bytes: int, decoder: CaptureDecoder
         # A killed importer (kill -9) takes its worker with it instead of leaving it blocked on a
         # full queue nobody reads (1 = PR_SET_PDEATHSIG).
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importer's to handle; it ends this worker
     try:
         for batch in parsed_batches(paths, max_bytes, decoder, size, light=True):
             out.put(("batch", batch))
@@ -142,14 +147,17 @@ def reading(paths: list[str], *, decoder: CaptureDecoder | None = None, max_byte
             try:
                 kind, value = queue.get(timeout=1)
             except Empty:
-                if not worker.is_alive():
-                    raise RuntimeError(f"the import's parse worker ended unexpectedly (exit code {worker.exitcode})"
-                                       ) from None
-                continue
+                if worker.is_alive():
+                    continue
+                try:  # it may have sent its last message just before it ended
+                    kind, value = queue.get(timeout=1)
+                except Empty:
+                    raise ParseWorkerError(f"the import's parse worker ended unexpectedly "
+                                           f"(exit code {worker.exitcode})") from None
             if kind == _DONE:
                 return
             if kind == "error":
-                raise RuntimeError(f"the import's parse worker failed: {value}")
+                raise ParseWorkerError(f"the import's parse worker failed: {value}")
             yield value
 
     try:

@@ -120,11 +120,20 @@ def _fail(message: str) -> None:
     raise click.ClickException(message.splitlines()[0] if message else "failed")
 
 
-def _check_out(out: Path | str | None) -> None:
-    """Refuse an output path that cannot be written before the (long) load, not after it."""
+def _check_out(out: Path | str | None, *, beside: bool = False) -> None:
+    """Refuse an output path that cannot be written before the (long) load, not after it. A file
+    that exists (``/dev/stdout`` too) needs only to be writable itself; a new one, or one written
+    ``beside`` first and renamed (the PDF's ``.part``), needs a writable folder."""
     if out is None or str(out) == "-":
         return
-    folder = Path(out).absolute().parent
+    path = Path(out)
+    if path.is_dir():
+        _fail(f"{out}: is a folder")
+    if path.exists() and not beside:
+        if not os.access(path, os.W_OK):
+            _fail(f"{out}: not writable")
+        return
+    folder = path.absolute().parent
     if not folder.is_dir():
         _fail(f"{out}: no such folder {folder}")
     if not os.access(folder, os.W_OK):
@@ -132,12 +141,16 @@ def _check_out(out: Path | str | None) -> None:
 
 
 @contextmanager
-def _writing(out: Path | str) -> Iterator[None]:
-    """A write that fails anyway (disk full, permissions changed meanwhile): one line, not a traceback."""
+def _writing(*targets: Path | str) -> Iterator[None]:
+    """A write that fails anyway (disk full, permissions changed meanwhile): one line, not a
+    traceback. Only errors on the output itself: a template or font that cannot be read is a
+    different problem and keeps its own message."""
     try:
         yield
     except OSError as exc:
-        _fail(f"{out}: cannot write: {exc.strerror or exc}")
+        if exc.filename is not None and str(exc.filename) not in {str(t) for t in targets}:
+            raise
+        _fail(f"{targets[0]}: cannot write: {exc.strerror or exc}")
 
 
 def _load(input_path: Path | None, previous: Path | None, period: str | None, unit: str | None):
@@ -241,11 +254,11 @@ def pdf(out: Path, config_path: Path | None, **opts) -> None:
     from secscan.report.pdf import write_pdf
 
     cfg = _config(config_path)
-    _check_out(out)
+    _check_out(out, beside=True)
     summary = _summary(opts, cfg.prices)
     tmp = out.with_name(out.name + ".part")
     try:
-        with _writing(out):
+        with _writing(out, tmp):
             pages = write_pdf(summary, cfg, opts["lang"], tmp)
             tmp.replace(out)  # never leave a half-written PDF under the requested name
     finally:

@@ -110,8 +110,10 @@ def build_input(
     judges = [b for b in (baseline, network) if b is not None]
     if network is not None and network.id == baseline.id:
         judges = [baseline]
-    docs = [scan.model_dump(mode="json", by_alias=True) for scan in scans]  # once, for every baseline
-    results = results + [r for doc in docs for b in judges for r in evaluate_scan(doc, org, b)]
+    results = list(results)
+    for scan in scans:
+        doc = scan.model_dump(mode="json", by_alias=True)  # once, for every baseline
+        results += [r for b in judges for r in evaluate_scan(doc, org, b)]
     used = {r.unit for r in placed if r.unit} | {s.unit for s in scans if s.unit}
     controls, indicators = controls_of(baseline.baseline)
     if network is not None and network.id != baseline.id:

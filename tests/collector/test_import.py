@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from secscan.cli import cli
-from secscan.collector.importer import run_import
+from secscan.collector.importer import run_import, worth_a_worker
 from secscan.testing import fleet, host_report, scan_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,7 +180,8 @@ def test_kill_9_mid_import_then_rerun(tmp_path):
     import psutil
 
     workers = psutil.Process(proc.pid).children(recursive=True)
-    assert any("spawn_main" in " ".join(w.cmdline()) for w in workers)  # 10,000 files: parsed by a worker
+    if worth_a_worker(10_000):  # 10,000 files on more than one CPU: parsed by a worker
+        assert any("spawn_main" in " ".join(w.cmdline()) for w in workers)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     _, alive = psutil.wait_procs(workers, timeout=10)
@@ -212,6 +213,32 @@ def test_a_failing_parse_worker_fails_the_import_and_stores_nothing(store, token
     with pytest.raises(RuntimeError, match="parse worker failed: SystemExit: a decoder that takes"):
         run_import(store, [str(usb)], decoder=_explodes, parallel=True, batch=2)
     assert store.counts()["reports"] == 0  # the batches stored before it were in the rolled-back transaction
+    assert not multiprocessing.active_children()
+
+
+def test_cli_parse_worker_failure_is_one_line_and_nothing_stored(store, token, rng, tmp_path, db_url, monkeypatch):
+    from secscan.collector import cli as collector_cli
+    from secscan.collector import importer
+
+    _write_reports(tmp_path / "usb", [host_report(rng, h, token=token) for h in fleet(3, ["xa-a"])])
+    (tmp_path / "usb" / "zz.json").write_text('{"schema": "secscan.windows-capture/1"}')
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 1)  # a worker even for 4 files
+    monkeypatch.setattr(collector_cli, "decode_capture", _explodes)  # pickled by reference: the worker gets it
+    result = CliRunner().invoke(cli, ["collector", "--db", db_url, "import", "-q", str(tmp_path / "usb")])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: the import's parse worker failed: "
+                                     "SystemExit: a decoder that takes the whole worker down")
+    assert store.counts()["reports"] == 0
+
+
+def test_parse_worker_with_nothing_to_parse(store, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not a report")
+    summary = run_import(store, [str(tmp_path / "empty"), str(tmp_path / "other"), str(tmp_path / "gone")],
+                         parallel=True)
+    assert (summary.accepted, summary.skipped) == (0, 1)
+    assert summary.rejected == [(str(tmp_path / "gone"), "no such file or folder")]
     assert not multiprocessing.active_children()
 
 

@@ -90,6 +90,7 @@ def test_pdf_and_html(bundle, tmp_path):
         (["feed", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
         (["findings", "--input", "missing.json", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
         (["sample", "-o", "{nodir}"], "nodir/x.pdf: no such folder"),
+        (["csv", "--input", "missing.json", "-o", "{folder}"], ": is a folder"),
         (["csv", "--input", "{bundle}", "-o", "/dev/full"], "/dev/full: "),
     ],
 )
@@ -111,6 +112,7 @@ def test_bad_input_is_one_line_and_nonzero(args, message, bundle, tmp_path, monk
         "{badcfg}": str(badcfg),
         "{cfg}": CONFIG,
         "{nodir}": str(tmp_path / "nodir" / "x.pdf"),
+        "{folder}": str(tmp_path),
     }
     result = run(*[subst.get(a, a) for a in args])
     assert result.exit_code != 0
