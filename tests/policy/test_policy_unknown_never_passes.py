@@ -154,3 +154,24 @@ def test_garbage_documents_never_raise(doc: dict[str, Any], level: int) -> None:
         baseline.judge_scan_host(doc, level)
         for compiled in baseline.controls:
             baseline.evidence(doc, compiled.id)
+
+
+def test_no_antivirus_entry_turns_a_fail_into_a_pass_when_it_becomes_unknown():
+    """Exhaustive over two products' Security Center state × enabled flag (the case hypothesis
+    found: enabled true with state off read as both working and not working, so when the other
+    entry became unknown, fail-wins no longer applied and the host passed)."""
+    variants = [{"name": "Microsoft Defender Antivirus", "source": "securitycenter2", "state": state,
+                 "enabled": enabled}
+                for state in ("on", "off", "expired", "snoozed", "unknown") for enabled in (True, False, None)]
+    base = {"report_id": "6f1c2a52-3f7e-4a51-9d0e-6f0a2b7c9d10", "collected_at": "2026-11-20T08:30:00+07:00",
+            "agent": {"version": "0.1.0", "platform": "windows"}, "unit": "van-lang",
+            "host": {"hostname": "PC", "os": {"family": "windows"}}}
+    for first in variants:
+        for second in variants:
+            doc = HostReport.model_validate({**base, "antivirus": {"products": [first, second]}}).to_document()
+            before = outcomes(doc, 2)
+            for index in (0, 1):
+                after = outcomes(knock_out(doc, ("antivirus", "products", index), False), 2)
+                for control_id, outcome in after.items():
+                    if outcome is Outcome.passed:
+                        assert before[control_id] is Outcome.passed, (control_id, first, second, index)
