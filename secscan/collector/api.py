@@ -27,25 +27,32 @@ from starlette.concurrency import run_in_threadpool
 
 from secscan import __version__
 from secscan.collector import migrations
-from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
+from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed
+from secscan.collector.parsing import Parse, ParseProcess, parse_all
 from secscan.collector.store import Outcome, Store, TokenInfo
 from secscan.model.signing import token_hash
 
+_BATCH_BYTES = 16 * 1024 * 1024  # a batch's bodies are copied once more on their way to the parser
+
 
 class GroupCommit:
-    """One writer thread that parses and stores whatever pushes have arrived meanwhile, in one
-    transaction (up to ``max_batch``), and answers each request only after its commit. While
-    it works on one batch the next one queues up, so under load a commit serves many requests;
-    alone, a request waits for no one. All the CPU work happens in this one thread, so request
-    threads do not fight it for the GIL. Each report is still judged on its own."""
+    """Pushes parsed and stored in batches: whatever has arrived while the previous batch was
+    being handled (up to ``max_batch``) is parsed together, then stored in one transaction, and
+    each request is answered only after its commit. Under load a commit serves many requests;
+    alone, a request waits for no one. Two threads form a pipeline: one parses batch N+1 (in
+    ``parser``, a process of its own under ``serve``) while the other stores batch N, so the
+    request threads and the event loop never do this work. Each report is still judged alone."""
 
-    def __init__(self, store: Store, max_bytes: int, decoder: CaptureDecoder | None, max_batch: int = 200) -> None:
+    def __init__(self, store: Store, max_bytes: int, decoder: CaptureDecoder | None, max_batch: int = 200,
+                 parser: Callable[[list[bytes]], list[Parse]] | None = None) -> None:
         self.store = store
-        self.max_bytes = max_bytes
-        self.decoder = decoder
         self.max_batch = max_batch
+        self.parser = parser or (lambda bodies: parse_all(bodies, max_bytes, decoder))
         self.queue: queue.Queue[_Job] = queue.Queue()
-        threading.Thread(target=self._run, name="secscan-group-commit", daemon=True).start()
+        # One parsed batch waits while one is stored: the parser runs at most one batch ahead.
+        self.parsed: queue.Queue[list[tuple[_Job, Parse | BaseException]]] = queue.Queue(maxsize=1)
+        threading.Thread(target=self._parse_loop, name="secscan-push-parse", daemon=True).start()
+        threading.Thread(target=self._store_loop, name="secscan-group-commit", daemon=True).start()
 
     def submit(self, body: bytes, token: TokenInfo) -> asyncio.Future[Outcome]:
         """Queue a push; the returned future (of the calling event loop) gets its Outcome."""
@@ -54,28 +61,42 @@ class GroupCommit:
         self.queue.put((body, token, loop, future))
         return future
 
-    def _run(self) -> None:
+    def _parse_loop(self) -> None:
         while True:
             batch = [self.queue.get()]
-            while len(batch) < self.max_batch:
+            size = len(batch[0][0])
+            while len(batch) < self.max_batch and size < _BATCH_BYTES:
                 try:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
+                size += len(batch[-1][0])
+            try:
+                got: list[Parse | BaseException] = list(self.parser([job[0] for job in batch]))
+            except Exception as exc:  # the parse process is gone: these pushes get a 503 and are retried
+                got = [exc] * len(batch)
+            self.parsed.put(list(zip(batch, got, strict=True)))
+
+    def _store_loop(self) -> None:
+        while True:
+            batch = self.parsed.get()
             answers: list[tuple[_Job, Outcome | BaseException]] = []
-            parsed: list[tuple[Parsed, _Job]] = []
-            for job in batch:
-                try:
-                    parsed.append((parse(job[0], max_bytes=self.max_bytes, decoder=self.decoder), job))
-                except Rejected as exc:
-                    answers.append((job, Outcome("rejected", reason=exc.reason, http_status=exc.status)))
-            if parsed:
-                try:
-                    outcomes = self.store.ingest([(p, "http") for p, _ in parsed], bearers=[j[1] for _, j in parsed])
-                except Exception as exc:  # the store is down or locked: every waiting request gets a 503
-                    answers += [(job, exc) for _, job in parsed]
+            reports: list[tuple[Parsed, _Job]] = []
+            for job, got in batch:
+                if isinstance(got, Parsed):
+                    reports.append((got, job))
+                elif isinstance(got, BaseException):
+                    answers.append((job, got))
                 else:
-                    for (p, job), outcome in zip(parsed, outcomes, strict=True):
+                    answers.append((job, Outcome("rejected", reason=got[0], http_status=got[1])))
+            if reports:
+                try:
+                    outcomes = self.store.ingest([(p, "http") for p, _ in reports],
+                                                 bearers=[j[1] for _, j in reports])
+                except Exception as exc:  # the store is down or locked: every waiting request gets a 503
+                    answers += [(job, exc) for _, job in reports]
+                else:
+                    for (p, job), outcome in zip(reports, outcomes, strict=True):
                         outcome.kind = outcome.kind or p.kind
                         answers.append((job, outcome))
             _answer(answers)
@@ -163,12 +184,23 @@ REPORT_BODY = {
 }
 
 
-def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> FastPush:
+def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None,
+               parse_process: bool = False) -> FastPush:
+    """``parse_process``: parse pushes in a process beside this one (``serve`` on a machine with
+    more than one CPU; see secscan.collector.parsing)."""
     # No OpenTelemetry hooks: nothing here exports traces, and the check costs every request.
+    parser = ParseProcess(max_bytes, decoder) if parse_process else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if parser is not None:
+            parser.close()
+
     app = FastAPI(title="secscan collector", version=__version__,
                   description="Accepts signed HostReports and ScanReports from the units' agents.",
-                  telemetry={"tracing": False, "metrics": False, "logs": False})
-    writer = GroupCommit(store, max_bytes, decoder)
+                  telemetry={"tracing": False, "metrics": False, "logs": False}, lifespan=lifespan)
+    writer = GroupCommit(store, max_bytes, decoder, parser=parser)
 
     known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
 

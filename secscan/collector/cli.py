@@ -298,11 +298,13 @@ def app_from_env() -> Any:
     import gc
 
     from secscan.collector.api import create_app
+    from secscan.collector.db import checkpoint_in_background
     from secscan.collector.intake import MAX_REPORT_BYTES
 
     store = _store(None, evaluator=True)
+    checkpoint_in_background(store.engine)
     # A server process: what is loaded now stays; collect cycles less often (see importer.fewer_gc_pauses).
     gc.freeze()
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
     return create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
-                      decoder=decode_capture)
+                      decoder=decode_capture, parse_process=(os.cpu_count() or 1) > 1)

@@ -10,6 +10,9 @@ read-then-write, so host identity is decided by one writer at a time.
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -64,3 +67,39 @@ def _sqlite_setup(engine: Engine) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+# A server's writer leaves checkpoints to a thread of their own up to this many WAL pages (~16 MB);
+# past it (the thread stalled), the writer checkpoints itself again, as SQLite does by default.
+_BACKSTOP_PAGES = 4_000
+
+
+def checkpoint_in_background(engine: Engine, every: float = 0.5) -> threading.Thread | None:
+    """For a long-running writer (``serve``): copy the WAL back into the database from a thread of
+    its own instead of in the commit that crosses SQLite's 1,000-page mark. That checkpoint
+    writes and fsyncs the database file, and under a stream of small HTTP transactions it came
+    every few commits, each time stalling the writer and every push waiting on it. A PASSIVE
+    checkpoint never blocks the writer; the fsyncs run here, outside the interpreter lock.
+    Returns the thread, or None when the engine is not a SQLite file."""
+    if not is_sqlite(engine) or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    path = engine.url.database
+
+    @event.listens_for(engine, "connect")
+    def _backstop(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
+
+    engine.dispose()  # connections opened before this (the schema check) take the setting too
+
+    def run() -> None:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        while True:
+            time.sleep(every)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # busy or the file went away: the writer's backstop still holds
+                continue
+
+    thread = threading.Thread(target=run, name="secscan-checkpoint", daemon=True)
+    thread.start()
+    return thread

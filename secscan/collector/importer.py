@@ -10,12 +10,9 @@ stores (``reading``); the worker only ever reads files, and the store is written
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +20,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
+from secscan.collector.parsing import die_with_parent
 from secscan.collector.sources import iter_paths
 
 if TYPE_CHECKING:  # not at run time: the parse worker imports this module and needs no SQLAlchemy
@@ -113,11 +111,7 @@ class ParseWorkerError(RuntimeError):
 def _produce(out: Any, paths: list[str], max_bytes: int, decoder: CaptureDecoder | None, size: int) -> None:
     """The worker process: read and parse, hand each batch over; a bounded queue holds it back
     while the importer stores."""
-    if sys.platform.startswith("linux"):
-        # A killed importer (kill -9) takes its worker with it instead of leaving it blocked on a
-        # full queue nobody reads (1 = PR_SET_PDEATHSIG).
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importer's to handle; it ends this worker
+    die_with_parent()  # a killed importer must not leave it blocked on a full queue nobody reads
     try:
         for batch in parsed_batches(paths, max_bytes, decoder, size, light=True):
             out.put(("batch", batch))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
@@ -77,6 +77,46 @@ class _Item:
     bearer: TokenInfo | None = None
     outcome: Outcome | None = None
     host: identity.HostRow | None = None
+
+
+def _many(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+class _Ingest:
+    """The statements of the ingest path, built once: building a statement with ``in_(list)``
+    costs SQLAlchemy about three times what executing a prebuilt one does (330 against 110 µs
+    measured), and an HTTP batch of a few pushes runs eight of them."""
+
+    tokens = select(t.tokens).where(t.tokens.c.key_id.in_(_many("ids")))
+    stored: ClassVar[dict[str, Any]] = {table.name: select(id_col, table.c.digest).where(or_(id_col.in_(_many("ids")),
+                                                                   table.c.digest.in_(_many("digests"))))
+              for table, id_col in ((t.reports, t.reports.c.report_id), (t.scans, t.scans.c.scan_id))}
+    macs_of = select(t.host_macs.c.host_id, t.host_macs.c.mac).where(t.host_macs.c.host_id.in_(_many("ids")))
+    insert_host = t.hosts.insert()
+    update_host = t.hosts.update().where(t.hosts.c.id == bindparam("b_id"))
+    insert_macs = t.host_macs.insert()
+    insert_reports = t.reports.insert()
+    insert_scans = t.scans.insert()
+    _candidates: ClassVar[dict[tuple[bool, bool, bool], Any]] = {}
+
+    @classmethod
+    def candidates(cls, no_unit: bool, mids: bool, macs: bool) -> Any:
+        """Stored hosts a batch's reports could belong to: a name within its unit (saying so lets
+        the database use ix_hosts_unit_hostname; a bare ``hostname_key IN (...)`` made SQLite scan
+        every host once per batch), a machine id, a shared MAC. One statement per shape."""
+        key = (no_unit, mids, macs)
+        if key not in cls._candidates:
+            h, hm = t.hosts, t.host_macs
+            match = [and_(h.c.unit_id.in_(_many("units")), h.c.hostname_key.in_(_many("names")))]
+            if no_unit:
+                match.append(and_(h.c.unit_id.is_(None), h.c.hostname_key.in_(_many("orphan_names"))))
+            if mids:
+                match.append(h.c.machine_id.in_(_many("mids")))
+            if macs:
+                match.append(h.c.id.in_(select(hm.c.host_id).where(hm.c.mac.in_(_many("macs")))))
+            cls._candidates[key] = select(h).where(or_(*match))
+        return cls._candidates[key]
 
 
 class Store:
@@ -213,7 +253,7 @@ class Store:
     def _token_table(self, conn: Connection, key_ids: set[str]) -> dict[str, TokenInfo]:
         if not key_ids:
             return {}
-        rows = conn.execute(select(t.tokens).where(t.tokens.c.key_id.in_(sorted(key_ids))))
+        rows = conn.execute(_Ingest.tokens, {"ids": sorted(key_ids)})
         return {r.key_id: _token_info(r) for r in rows}
 
     # --- ingest ---------------------------------------------------------------------------
@@ -344,7 +384,7 @@ class Store:
         if hosts_items:
             self._store_host_reports(conn, hosts_items, stamp)
         if scan_items:
-            conn.execute(t.scans.insert(), [{
+            conn.execute(_Ingest.insert_scans, [{
                 "scan_id": i.parsed.id, "digest": i.parsed.digest, "unit_id": i.unit, "key_id": i.key_id,
                 "started_at": i.parsed.filing.started_at, "finished_at": i.parsed.filing.finished_at,  # type: ignore[union-attr]
                 "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in scan_items])
@@ -358,7 +398,7 @@ class Store:
             return
         ids = sorted({i.parsed.id for i in items})
         digests = sorted({i.parsed.digest for i in items})
-        stored = conn.execute(select(id_col, table.c.digest).where(or_(id_col.in_(ids), table.c.digest.in_(digests))))
+        stored = conn.execute(_Ingest.stored[table.name], {"ids": ids, "digests": digests})
         by_id: dict[str, str] = {}
         by_digest: dict[str, str] = {}
         for row_id, digest in stored:
@@ -416,12 +456,12 @@ class Store:
                 changes.append({"b_id": host_id, **values})
             macs += [{"host_id": host_id, "mac": m} for m in sorted(row.macs - stored_macs.get(host_id, set()))]
         if inserts:
-            conn.execute(t.hosts.insert(), inserts)
+            conn.execute(_Ingest.insert_host, inserts)
         if changes:
-            conn.execute(t.hosts.update().where(t.hosts.c.id == bindparam("b_id")), changes)
+            conn.execute(_Ingest.update_host, changes)
         if macs:
-            conn.execute(t.host_macs.insert(), macs)
-        conn.execute(t.reports.insert(), [{
+            conn.execute(_Ingest.insert_macs, macs)
+        conn.execute(_Ingest.insert_reports, [{
             "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
             "key_id": i.key_id, "collected_at": i.parsed.filing.collected_at,  # type: ignore[union-attr]
             "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
@@ -436,27 +476,17 @@ class Store:
                     ) -> tuple[identity.Index, dict[str, dict[str, Any]], dict[str, set[str]]]:
         """Every stored host any of these reports could belong to (same machine id, a shared MAC,
         or the same hostname), with its MACs: two queries for the whole batch."""
-        mids = sorted({f.machine_id for f in facts if f.machine_id})
-        macs = sorted({m for f in facts for m in f.macs})
-        h, hm = t.hosts, t.host_macs
-        # A name matches only within its unit (identity.Index.by_name), and saying so lets the
-        # database use ix_hosts_unit_hostname: hostname_key alone is not indexed, and a bare
-        # ``hostname_key IN (...)`` made SQLite scan every host once per batch.
-        units = sorted({f.unit for f in facts if f.unit is not None})
-        match = [and_(h.c.unit_id.in_(units), h.c.hostname_key.in_(sorted({f.hostname_key for f in facts
-                                                                           if f.unit is not None})))]
-        if any(f.unit is None for f in facts):
-            match.append(and_(h.c.unit_id.is_(None),
-                              h.c.hostname_key.in_(sorted({f.hostname_key for f in facts if f.unit is None}))))
-        if mids:
-            match.append(h.c.machine_id.in_(mids))
-        if macs:
-            match.append(h.c.id.in_(select(hm.c.host_id).where(hm.c.mac.in_(macs))))
-        rows = conn.execute(select(h).where(or_(*match))).mappings().all()
+        named = [f for f in facts if f.unit is not None]
+        orphans = [f for f in facts if f.unit is None]
+        params = {"units": sorted({f.unit for f in named}), "names": sorted({f.hostname_key for f in named}),
+                  "orphan_names": sorted({f.hostname_key for f in orphans}),
+                  "mids": sorted({f.machine_id for f in facts if f.machine_id}),
+                  "macs": sorted({m for f in facts for m in f.macs})}
+        query = _Ingest.candidates(bool(orphans), bool(params["mids"]), bool(params["macs"]))
+        rows = conn.execute(query, params).mappings().all()
         stored_macs: dict[str, set[str]] = {}
         if rows:
-            for host_id, mac in conn.execute(select(hm.c.host_id, hm.c.mac)
-                                             .where(hm.c.host_id.in_([r["id"] for r in rows]))):
+            for host_id, mac in conn.execute(_Ingest.macs_of, {"ids": [r["id"] for r in rows]}):
                 stored_macs.setdefault(host_id, set()).add(mac)
         index = identity.Index()
         states: dict[str, dict[str, Any]] = {}
