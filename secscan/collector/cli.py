@@ -290,7 +290,8 @@ def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_k
     if not tls_cert and host not in ("127.0.0.1", "::1", "localhost"):
         click.echo("warning: serving plain HTTP on a non-loopback address; use --tls-cert/--tls-key", err=True)
     uvicorn.run("secscan.collector.cli:app_from_env", factory=True, host=host, port=port, workers=workers,
-                ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="warning", access_log=False)
+                ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="warning", access_log=False,
+                proxy_headers=False)  # nothing here reads client addresses: skip X-Forwarded-* per request
 
 
 def app_from_env() -> Any:
