@@ -46,3 +46,18 @@ def test_old_host_adopts_its_machine_id():
     old = resolve(index, Facts(None, {MAC_A}, "KT-01", "xa-a"))  # an older agent: no machine id
     assert resolve(index, Facts("mid-9", {MAC_A}, "KT-01", "xa-a")) is old
     assert old.machine_id == old.identity_key == "mid-9"
+
+
+def test_new_host_ids_are_uuid7_in_time_order():
+    import time
+    import uuid
+
+    from secscan.collector.identity import new_host_id
+
+    first = new_host_id()
+    time.sleep(0.002)
+    later = [new_host_id() for _ in range(1000)]
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in [first, *later])
+    assert all(len(i) == 32 for i in later) and len(set(later)) == 1000
+    assert all(first < i for i in later)  # later milliseconds sort after: new rows go at the end of the indexes
+    assert abs(int(first[:12], 16) / 1000 - time.time()) < 60
