@@ -58,6 +58,7 @@ class ParseProcess:
         self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
+        self._closed = False
         self._start()  # now, so that its interpreter starts while the server does
 
     def _start(self) -> None:
@@ -70,17 +71,25 @@ class ParseProcess:
 
     def __call__(self, bodies: list[bytes]) -> list[Parse]:
         with self._lock:
+            if self._closed:
+                raise ParserGone("the server is shutting down")
             if self._proc is None:
                 self._start()
             try:
                 self._conn.send(bodies)
                 return self._conn.recv()
             except (EOFError, OSError) as exc:
-                code = self._proc.exitcode if self._proc is not None else None
-                self.close()
+                proc = self._proc
+                self._stop()
+                code = proc.exitcode if proc is not None else None
                 raise ParserGone(f"the parse process ended (exit code {code}): {type(exc).__name__}") from None
 
     def close(self) -> None:
+        """For good: a batch still on its way gets ParserGone (503) instead of a new process."""
+        self._closed = True
+        self._stop()
+
+    def _stop(self) -> None:
         if self._proc is not None:
             self._proc.kill()
             self._proc.join()

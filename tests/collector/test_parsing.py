@@ -63,12 +63,13 @@ def test_a_killed_parse_process_fails_one_batch_then_is_replaced(rng, token):
     try:
         assert isinstance(parser(bodies)[0], Parsed)
         os.kill(parser._proc.pid, signal.SIGKILL)
-        parser._proc.join(10)
         with pytest.raises(ParserGone, match="exit code -9"):
             parser(bodies)
         assert isinstance(parser(bodies)[0], Parsed)  # a new process
     finally:
         parser.close()
+    with pytest.raises(ParserGone, match="shutting down"):  # closed for good: no new process
+        parser(bodies)
 
 
 def test_http_answers_through_the_parse_process(store, token, rng):
