@@ -210,7 +210,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
     """Import HostReports, ScanReports, Windows captures, folders and zips of them.
 
     Input files are only read. Exit status 1 when any file was rejected."""
-    from secscan.collector import sources
+    from secscan.collector import importer, sources
     from secscan.collector.importer import BATCH, COMMIT_EVERY, ParseWorkerError, reading, run_import, worth_a_worker
 
     total = sources.count(list(paths))
@@ -234,6 +234,8 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
                                      batches=batches)
             except ParseWorkerError as exc:  # this transaction is rolled back
                 raise click.ClickException(str(exc)) from None
+        if summary.accepted >= importer.ANALYZE_FROM:
+            store.analyze()
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)
     skipped = f", {summary.skipped} skipped (not .json/.zip)" if summary.skipped else ""

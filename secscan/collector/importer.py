@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # not at run time: the parse worker imports this module and n
 BATCH = 500
 COMMIT_EVERY = 10_000  # reports; the write lock is held meanwhile (a few seconds: HTTP pushes wait)
 PARALLEL_FROM = 2_000  # files: below this, starting a parse worker (~0.3 s) costs more than it saves
+ANALYZE_FROM = 1_000  # reports accepted: from here on, an import refreshes the planner's statistics (Store.analyze)
 
 
 def worth_a_worker(files: int) -> bool:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
@@ -92,6 +92,7 @@ class _Ingest:
     stored: ClassVar[dict[str, Any]] = {table.name: select(id_col, table.c.digest).where(or_(id_col.in_(_many("ids")),
                                                                    table.c.digest.in_(_many("digests"))))
               for table, id_col in ((t.reports, t.reports.c.report_id), (t.scans, t.scans.c.scan_id))}
+    hosts_by_id = select(t.hosts).where(t.hosts.c.id.in_(_many("ids")))
     macs_of = select(t.host_macs.c.host_id, t.host_macs.c.mac).where(t.host_macs.c.host_id.in_(_many("ids")))
     insert_host = t.hosts.insert()
     update_host = t.hosts.update().where(t.hosts.c.id == bindparam("b_id"))
@@ -102,20 +103,23 @@ class _Ingest:
 
     @classmethod
     def candidates(cls, no_unit: bool, mids: bool, macs: bool) -> Any:
-        """Stored hosts a batch's reports could belong to: a name within its unit (saying so lets
-        the database use ix_hosts_unit_hostname; a bare ``hostname_key IN (...)`` made SQLite scan
-        every host once per batch), a machine id, a shared MAC. One statement per shape."""
+        """The ids of stored hosts a batch's reports could belong to: a name within its unit, a
+        machine id, a shared MAC. One statement per shape, each way of matching its own indexed
+        SELECT, joined by UNION; the rows are read by id after (``hosts_by_id``), and not at all
+        for a batch of new PCs. As one SELECT of hosts with a WHERE of ORs, PostgreSQL scanned
+        every host for each batch (13 ms a batch at 10,000 hosts; a MAC subquery cannot be part
+        of an index OR). The name goes with its unit so that ix_hosts_unit_hostname serves it."""
         key = (no_unit, mids, macs)
         if key not in cls._candidates:
             h, hm = t.hosts, t.host_macs
-            match = [and_(h.c.unit_id.in_(_many("units")), h.c.hostname_key.in_(_many("names")))]
+            ways = [select(h.c.id).where(h.c.unit_id.in_(_many("units")), h.c.hostname_key.in_(_many("names")))]
             if no_unit:
-                match.append(and_(h.c.unit_id.is_(None), h.c.hostname_key.in_(_many("orphan_names"))))
+                ways.append(select(h.c.id).where(h.c.unit_id.is_(None), h.c.hostname_key.in_(_many("orphan_names"))))
             if mids:
-                match.append(h.c.machine_id.in_(_many("mids")))
+                ways.append(select(h.c.id).where(h.c.machine_id.in_(_many("mids"))))
             if macs:
-                match.append(h.c.id.in_(select(hm.c.host_id).where(hm.c.mac.in_(_many("macs")))))
-            cls._candidates[key] = select(h).where(or_(*match))
+                ways.append(select(hm.c.host_id).where(hm.c.mac.in_(_many("macs"))))
+            cls._candidates[key] = union(*ways) if len(ways) > 1 else ways[0]
         return cls._candidates[key]
 
 
@@ -483,7 +487,8 @@ class Store:
                   "mids": sorted({f.machine_id for f in facts if f.machine_id}),
                   "macs": sorted({m for f in facts for m in f.macs})}
         query = _Ingest.candidates(bool(orphans), bool(params["mids"]), bool(params["macs"]))
-        rows = conn.execute(query, params).mappings().all()
+        ids = sorted(set(conn.execute(query, params).scalars()))
+        rows = conn.execute(_Ingest.hosts_by_id, {"ids": ids}).mappings().all() if ids else []
         stored_macs: dict[str, set[str]] = {}
         if rows:
             for host_id, mac in conn.execute(_Ingest.macs_of, {"ids": [r["id"] for r in rows]}):
@@ -659,6 +664,17 @@ class Store:
             q = q.where(t.scans.c.unit_id == unit)
         with self.engine.connect() as conn:
             return [ScanReport.model_validate_json(d) for d in conn.execute(q).scalars()]
+
+    def analyze(self) -> bool:
+        """Refresh PostgreSQL's planner statistics after a bulk load; True if it ran. A store that
+        grew from empty keeps looking tiny to the planner until autovacuum gets to it (a minute or
+        more), and meanwhile each HTTP batch's host lookup scanned every host: 9.8-11.3 ms against
+        3.1-3.5 ms a batch with statistics, at 10,000 hosts (measured). SQLite plans without them."""
+        if self.engine.dialect.name != "postgresql":
+            return False
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tb.name for tb in (t.hosts, t.host_macs, t.reports, t.results))}")
+        return True
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -313,3 +313,20 @@ def test_a_conflict_rolls_back_only_its_batch_not_the_transaction(store, token, 
         (str(tmp_path / "usb" / f"{bad}.json"), "conflict while storing")]
     assert store.counts()["reports"] == 5 and store.counts()["hosts"] == 5
     assert store.report_document(bad) is None
+
+
+def test_a_large_import_refreshes_the_planner_statistics(store, token, rng, tmp_path, db_url, monkeypatch):
+    from secscan.collector import importer
+
+    monkeypatch.setattr(importer, "ANALYZE_FROM", 3)
+    _write_reports(tmp_path / "in", [host_report(rng, h, token=token) for h in fleet(3, ["xa-a"])])
+    result = CliRunner().invoke(cli, ["collector", "--db", db_url, "import", "-q", str(tmp_path / "in")])
+    assert result.exit_code == 0, result.output
+    if store.engine.dialect.name != "postgresql":
+        assert store.analyze() is False  # SQLite plans without statistics
+        return
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        analyzed = dict(conn.execute(text("SELECT relname, last_analyze FROM pg_stat_user_tables")).all())
+    assert all(analyzed[name] is not None for name in ("hosts", "host_macs", "reports", "results")), analyzed
