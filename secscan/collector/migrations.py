@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, Index, inspect, select
+from sqlalchemy.schema import DropIndex
 
 from secscan.collector import schema
 
@@ -27,8 +28,17 @@ def _v1(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v2(conn: Connection) -> None:
+    # Each was the first column of a composite index too (ix_hosts_unit_hostname,
+    # ix_reports_host_collected), so it only cost a page write per report stored, and without
+    # statistics PostgreSQL's planner picked ix_hosts_unit_id to scan a whole unit.
+    for name in ("ix_hosts_unit_id", "ix_reports_host_id"):
+        conn.execute(DropIndex(Index(name), if_exists=True))
+
+
 STEPS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "units, tokens, hosts, reports, results, scans, findings", _v1),
+    (2, "drop ix_hosts_unit_id and ix_reports_host_id (prefixes of composite indexes)", _v2),
 ]
 LATEST = STEPS[-1][0]
 

@@ -64,7 +64,8 @@ tokens = Table(
 hosts = Table(
     "hosts", metadata,
     Column("id", String(32), primary_key=True),
-    Column("unit_id", String(64), ForeignKey("units.id"), nullable=True, index=True),
+    # unit_id has no index of its own: ix_hosts_unit_hostname starts with it (dropped in v2)
+    Column("unit_id", String(64), ForeignKey("units.id"), nullable=True),
     Column("machine_id", String(128), nullable=True, index=True),
     # The machine id again, for the first host that reported it only (None for clones and hosts
     # without one): unique, so two collectors racing to create the same new PC cannot both win.
@@ -97,7 +98,8 @@ reports = Table(
     "reports", metadata,
     Column("report_id", String(36), primary_key=True),
     Column("digest", String(64), nullable=False, unique=True),
-    Column("host_id", String(32), ForeignKey("hosts.id"), nullable=False, index=True),
+    # host_id has no index of its own: ix_reports_host_collected starts with it (dropped in v2)
+    Column("host_id", String(32), ForeignKey("hosts.id"), nullable=False),
     Column("unit_id", String(64), ForeignKey("units.id"), nullable=True, index=True),
     Column("key_id", String(32), nullable=True),  # the token that signed it; None: unsigned
     Column("collected_at", DateTime(timezone=True), nullable=False),

@@ -317,3 +317,35 @@ def test_concurrent_writers_store_each_report_once(store, token, rng):
         th.join()
     assert not errors, errors
     assert store.counts()["reports"] == 31 and store.counts()["hosts"] == 30
+
+
+def test_v2_drops_the_indexes_a_v1_store_has(db_url):
+    """A store created at version 1 by an earlier secscan had ix_hosts_unit_id and
+    ix_reports_host_id; migrating drops them and keeps what was stored."""
+    from sqlalchemy import Column, Index, MetaData, String, Table
+
+    from secscan.collector import schema as t
+    from secscan.collector.db import open_engine
+    from secscan.collector.store import Store
+
+    engine = open_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            migrations._v1(conn)
+            for table, col, name in (("hosts", "unit_id", "ix_hosts_unit_id"),
+                                     ("reports", "host_id", "ix_reports_host_id")):
+                # a throwaway Table: an Index on t.hosts' own column would join the shared metadata
+                Index(name, Table(table, MetaData(), Column(col, String)).c[col]).create(conn)
+            migrations._set_version(conn, 1)
+            conn.execute(t.units.insert().values(id="xa-a", name="UBND xã A", updated_at=datetime.now(UTC)))
+        old = Store(engine)
+        with pytest.raises(migrations.SchemaError, match="collector migrate"):
+            old.check()
+        assert old.migrate() == [2]
+        old.check()
+        names = {i["name"] for table in ("hosts", "reports") for i in inspect(engine).get_indexes(table)}
+        assert "ix_hosts_unit_id" not in names and "ix_reports_host_id" not in names
+        assert {"ix_hosts_unit_hostname", "ix_reports_host_collected"} <= names
+        assert old.unit("xa-a")["name"] == "UBND xã A"
+    finally:
+        engine.dispose()
