@@ -89,9 +89,12 @@ class _Ingest:
     measured), and an HTTP batch of a few pushes runs eight of them."""
 
     tokens = select(t.tokens).where(t.tokens.c.key_id.in_(_many("ids")))
-    stored: ClassVar[dict[str, Any]] = {table.name: select(id_col, table.c.digest).where(or_(id_col.in_(_many("ids")),
-                                                                   table.c.digest.in_(_many("digests"))))
-              for table, id_col in ((t.reports, t.reports.c.report_id), (t.scans, t.scans.c.scan_id))}
+    # what is stored already, by id or by digest: reports and scans
+    stored: ClassVar[dict[str, Any]] = {
+        table.name: select(id_col, table.c.digest).where(or_(id_col.in_(_many("ids")),
+                                                             table.c.digest.in_(_many("digests"))))
+        for table, id_col in ((t.reports, t.reports.c.report_id), (t.scans, t.scans.c.scan_id))
+    }
     hosts_by_id = select(t.hosts).where(t.hosts.c.id.in_(_many("ids")))
     macs_of = select(t.host_macs.c.host_id, t.host_macs.c.mac).where(t.host_macs.c.host_id.in_(_many("ids")))
     insert_host = t.hosts.insert()
@@ -479,7 +482,8 @@ class Store:
     def _load_index(self, conn: Connection, facts: list[identity.Facts]
                     ) -> tuple[identity.Index, dict[str, dict[str, Any]], dict[str, set[str]]]:
         """Every stored host any of these reports could belong to (same machine id, a shared MAC,
-        or the same hostname), with its MACs: two queries for the whole batch."""
+        or the same hostname), with its MACs: one query for the whole batch when none is stored
+        yet (a batch of new PCs), three otherwise."""
         named = [f for f in facts if f.unit is not None]
         orphans = [f for f in facts if f.unit is None]
         params = {"units": sorted({f.unit for f in named}), "names": sorted({f.hostname_key for f in named}),
