@@ -77,9 +77,12 @@ def test_http_answers_through_the_parse_process(store, token, rng):
 
     body, bad_json, no_zone, _ = _bodies(rng, token)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    def new_parsers() -> list[psutil.Process]:  # spawned ones (not multiprocessing's resource tracker)
+        return [c for c in psutil.Process().children() if c.pid not in before and "spawn_main" in " ".join(c.cmdline())]
+
     before = {c.pid for c in psutil.Process().children()}
     with TestClient(create_app(store, parse_process=True)) as client:
-        parsers = [c for c in psutil.Process().children() if c.pid not in before]
+        parsers = new_parsers()
         assert len(parsers) == 1
         first = client.post("/api/v1/reports", content=body, headers=headers)
         assert first.status_code == 200 and first.json()["status"] == "accepted"
@@ -92,7 +95,7 @@ def test_http_answers_through_the_parse_process(store, token, rng):
         gone = client.post("/api/v1/reports", content=body, headers=headers)
         assert gone.status_code == 503 and "parse process ended" in gone.json()["detail"]  # the agent retries
         assert client.post("/api/v1/reports", content=body, headers=headers).json()["status"] == "duplicate"
-        parsers = [c for c in psutil.Process().children() if c.pid not in before]
+        parsers = new_parsers()
         assert len(parsers) == 1 and parsers[0].is_running()
     assert store.counts()["reports"] == 1
     assert not parsers[0].is_running()  # the app's shutdown ends it
