@@ -23,6 +23,7 @@ Parse = Parsed | tuple[str, int]
 
 
 def parse_all(bodies: list[bytes], max_bytes: int, decoder: CaptureDecoder | None, light: bool = False) -> list[Parse]:
+    """Each body parsed, in order; ``light``: without the parsed dicts, to cross to another process."""
     out: list[Parse] = []
     for body in bodies:
         try:
@@ -30,7 +31,7 @@ def parse_all(bodies: list[bytes], max_bytes: int, decoder: CaptureDecoder | Non
             out.append(got.light() if light else got)
         except Rejected as exc:
             out.append((exc.reason, exc.status))
-        except Exception as exc:  # a decoder's bug: this push gets a 500 (the agent retries), not the batch
+        except Exception as exc:  # a bug, not a refusal: a 500 for this push (its agent retries), not the batch
             out.append((f"internal error while parsing: {type(exc).__name__}: {str(exc)[:200]}", 500))
     return out
 
