@@ -13,7 +13,6 @@ import ctypes
 import multiprocessing
 import signal
 import sys
-import threading
 from typing import Any
 
 from secscan.collector.intake import CaptureDecoder, Parsed, Rejected, parse
@@ -56,7 +55,6 @@ class ParseProcess:
     def __init__(self, max_bytes: int, decoder: CaptureDecoder | None) -> None:
         self.max_bytes = max_bytes
         self.decoder = decoder
-        self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
         self._closed = False
@@ -71,19 +69,18 @@ class ParseProcess:
         child.close()
 
     def __call__(self, bodies: list[bytes]) -> list[Parse]:
-        with self._lock:
-            if self._closed:
-                raise ParserGone("the server is shutting down")
-            if self._proc is None:
-                self._start()
-            try:
-                self._conn.send(bodies)
-                return self._conn.recv()
-            except (EOFError, OSError) as exc:
-                proc = self._proc
-                self._stop()
-                code = proc.exitcode if proc is not None else None
-                raise ParserGone(f"the parse process ended (exit code {code}): {type(exc).__name__}") from None
+        if self._closed:
+            raise ParserGone("the server is shutting down")
+        if self._proc is None:
+            self._start()
+        try:
+            self._conn.send(bodies)
+            return self._conn.recv()
+        except (EOFError, OSError) as exc:
+            proc = self._proc
+            self._stop()
+            code = proc.exitcode if proc is not None else None
+            raise ParserGone(f"the parse process ended (exit code {code}): {type(exc).__name__}") from None
 
     def close(self) -> None:
         """For good: a batch still on its way gets ParserGone (503) instead of a new process."""
