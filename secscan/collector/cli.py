@@ -202,7 +202,7 @@ def token_revoke(obj: dict[str, Any], key_id: str) -> None:
 @click.option("--unit", "unit_id", help="unit for reports that name none (unsigned files, captures)")
 @click.option("--require-signature", is_flag=True, help="refuse reports not signed by a unit token")
 @click.option("--batch", type=click.IntRange(min=1),
-              help="reports per transaction [default: 10000] (a crash loses at most these; re-run the import)")
+              help="reports per transaction [default: 2000] (a crash loses at most these; re-run the import)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 @click.pass_obj
 def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, require_signature: bool,
