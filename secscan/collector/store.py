@@ -275,12 +275,21 @@ class Store:
         connection from ``bulk()`` whose transaction the caller commits; by default the batch is
         one transaction of its own."""
         per_item = list(bearers) if bearers is not None else [bearer] * len(parsed)
-        items = [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
+
+        def fresh() -> list[_Item]:
+            return [_Item(p, None, None, src, b) for (p, src), b in zip(parsed, per_item, strict=True)]
+
+        items = fresh()
         if conn is not None:
             self._ingest(conn, items, unit, require_signature)
         else:
-            with self._write() as conn:  # one transaction: the token checks and the writes
-                self._ingest(conn, items, unit, require_signature)
+            try:  # one transaction: the token checks and the writes; no savepoint while nothing conflicts
+                with self._write() as conn:
+                    self._ingest(conn, items, unit, require_signature, savepoint=False)
+            except IntegrityError:  # all rolled back: again, with the batch in a savepoint to fall back from
+                items = fresh()
+                with self._write() as conn:
+                    self._ingest(conn, items, unit, require_signature)
         return [i.outcome or Outcome("rejected", reason="internal: no outcome", http_status=500) for i in items]
 
     @contextmanager
@@ -299,10 +308,17 @@ class Store:
                 raise
             conn.commit()
 
-    def _ingest(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool) -> None:
+    def _ingest(self, conn: Connection, items: list[_Item], unit: str | None, require_signature: bool,
+                savepoint: bool = True) -> None:
+        """``savepoint=False``: the batch's own transaction, which the caller runs again with
+        savepoints if this raises IntegrityError. Two round trips fewer a batch on PostgreSQL,
+        and no sub-journal file on SQLite, in the usual case where nothing conflicts."""
         self._authorise_all(conn, items, unit, require_signature)
         todo = [i for i in items if i.outcome is None]
         if not todo:
+            return
+        if not savepoint:
+            self._store_batch(conn, todo)
             return
         try:
             with conn.begin_nested():

@@ -315,6 +315,21 @@ def test_a_conflict_rolls_back_only_its_batch_not_the_transaction(store, token, 
     assert store.report_document(bad) is None
 
 
+def test_a_conflict_in_a_batch_of_its_own_is_retried_report_by_report(store, token, rng):
+    # An HTTP batch is its own transaction, without a savepoint: a conflict rolls it all back,
+    # and it runs again with savepoints, so only the conflicting report is refused.
+    import json
+
+    from secscan.collector.intake import parse
+
+    docs = [host_report(rng, h, token=token) for h in fleet(3, ["xa-a"])]
+    _refuse_report_on_insert(store, docs[1]["report_id"])
+    outcomes = store.ingest([(parse(json.dumps(d).encode()), "http") for d in docs])
+    assert [o.status for o in outcomes] == ["accepted", "rejected", "accepted"]
+    assert outcomes[1].http_status == 409 and outcomes[1].reason.startswith("conflict while storing")
+    assert store.counts()["reports"] == 2 and store.counts()["hosts"] == 2
+
+
 def test_a_large_import_refreshes_the_planner_statistics(store, token, rng, tmp_path, db_url, monkeypatch):
     from secscan.collector import importer
 
