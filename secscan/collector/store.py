@@ -4,8 +4,8 @@ Ingest works in batches: every report of a batch is parsed and its signature che
 (no database), then one transaction looks up duplicates and hosts for the whole batch with a few
 ``IN`` queries and writes everything with ``executemany``. A batch commits whole or not at all;
 if it fails on a conflict (another collector stored the same report or created the same host a
-moment earlier) it is retried one report per transaction, so each report is still stored whole
-or not at all and a conflict costs only that report a second look.
+moment earlier) it is retried one report per savepoint, so each report is still stored whole or
+not at all and a conflict costs only that report a second look.
 """
 
 from __future__ import annotations
