@@ -295,11 +295,12 @@ class Store:
     @contextmanager
     def bulk(self) -> Iterator[Connection]:
         """A write connection for a long import: batch after batch is ingested on it (each in a
-        savepoint) and the caller commits every few thousand reports. Fewer, larger transactions
-        matter because every report adds a key at a random place in nine indexes (report id,
-        digest, host id, MACs, …): a commit writes each index page the transaction dirtied, and
-        with batches of 500 that was nearly every page of every index, a cost growing with the
-        store (commit 85 ms → 135 ms per 500 reports over a 10,000-report import)."""
+        savepoint) and the caller commits every few thousand reports (importer.COMMIT_EVERY).
+        Fewer, larger transactions matter because reports add keys at random places in several
+        indexes (report id, digest, MACs): a commit writes each index page the transaction
+        dirtied, and with commits of 500 that was nearly every page of every index, a cost
+        growing with the store (85 → 135 ms per 500 reports over a 10,000-report import, when
+        host ids were random too)."""
         with self._sqlite_lock or nullcontext(), self.engine.execution_options(write=True).connect() as conn:
             try:
                 yield conn
