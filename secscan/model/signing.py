@@ -98,3 +98,41 @@ def check(message: tuple[bytes, str] | None, key: bytes) -> bool:
 
 def verify(document: dict[str, Any], key: bytes) -> bool:
     return check(signed_message(document), key)
+
+
+# --- signed envelopes: the exact bytes of a document, as the PowerShell script sends them ------
+#
+# A Windows capture is signed over its bytes, not over a canonical form: the script that writes it
+# cannot reproduce Python's canonical JSON, and the same bytes then verify wherever they travel
+# (HTTPS push, share, USB stick). The envelope is one ASCII header line and the body, unchanged:
+#
+#     secscan-signed/1 HMAC-SHA256 <key_id> <64 lowercase hex digits>\n<body bytes>
+#
+# where the hex is HMAC-SHA256(signing_key(token), body). docs/windows.md has the test vectors.
+
+ENVELOPE_MAGIC = b"secscan-signed/1 "
+_ENVELOPE_HEADER = re.compile(rb"^secscan-signed/1 HMAC-SHA256 ([A-Za-z0-9]{8,32}) ([0-9a-f]{64})\r?\n")
+MAX_ENVELOPE_HEADER = 128
+
+
+class EnvelopeError(ValueError):
+    pass
+
+
+def seal(body: bytes, token: str) -> bytes:
+    """``body`` in a signed envelope (what collect.ps1 writes and pushes)."""
+    key_id, _ = parse_token(token)
+    value = hmac.new(signing_key(token), body, hashlib.sha256).hexdigest()
+    return b"%s%s %s %s\n" % (ENVELOPE_MAGIC, ALG.encode(), key_id.encode(), value.encode()) + body
+
+
+def open_envelope(raw: bytes) -> tuple[str, str, bytes]:
+    """(key_id, signature hex, body) of an envelope; EnvelopeError names what is wrong. The
+    signature is not checked here: that needs the key the key id names (``check``)."""
+    head = raw[:MAX_ENVELOPE_HEADER]
+    m = _ENVELOPE_HEADER.match(head)
+    if m is None:
+        line = head.split(b"\n", 1)[0].decode("ascii", "replace")
+        raise EnvelopeError(f"envelope header: expected 'secscan-signed/1 HMAC-SHA256 <key_id> <hex>', "
+                            f"got {line[:80]!r}")
+    return m.group(1).decode(), m.group(2).decode(), raw[m.end():]
