@@ -32,6 +32,8 @@ class AgentInfo(Contract):
     source: Literal["agent", "capture", "synthetic"] = "agent"
     elevated: bool | None = None
     duration_ms: float | None = Field(default=None, ge=0)
+    # "capture" only: the version of collect.ps1 that wrote the capture (model/capture.py)
+    script_version: int | None = Field(default=None, ge=1, le=10_000)
 
 
 # --- identity --------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from secscan.agent.windows.values import as_bool, as_int, as_text, parse_date
+from secscan.model.capture import CAPTURE_SCHEMA
 
-SCHEMA = "secscan.windows-capture/1"
+SCHEMA = CAPTURE_SCHEMA
 MAX_BYTES = 64 * 1024 * 1024
 STATUSES = ("ok", "error", "denied", "unsupported", "timeout")
 
@@ -46,6 +47,7 @@ class Section:
 @dataclass(frozen=True)
 class Capture:
     capture_id: str | None
+    script_version: int | None
     hostname: str | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -105,6 +107,7 @@ def load(raw: bytes | str) -> Capture:
         ps = doc.get("powershell")
         return Capture(
             capture_id=as_text(doc.get("capture_id"), "capture_id", 64),
+            script_version=_script_version(doc.get("script_version")),
             hostname=as_text(doc.get("hostname"), "hostname", 255),
             started_at=parse_date(doc.get("started_at"), "started_at"),
             finished_at=parse_date(doc.get("finished_at"), "finished_at"),
@@ -117,6 +120,13 @@ def load(raw: bytes | str) -> Capture:
         if isinstance(exc, CaptureError):
             raise
         raise CaptureError(str(exc)) from exc
+
+
+def _script_version(value: Any) -> int | None:
+    version = as_int(value, "script_version")
+    if version is not None and not 1 <= version <= 10_000:
+        raise CaptureError(f"script_version: {version} is not a version of collect.ps1")
+    return version
 
 
 def _section(name: str, body: Any) -> Section:

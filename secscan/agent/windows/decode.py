@@ -145,7 +145,8 @@ def decode_capture(raw: bytes | str, *, kms_allow: Iterable[str] = (), source: s
     fallback_host = {"hostname": cap.hostname or "unknown", "os": {"family": "windows"}}
     report = assemble(facts, list(d.records.values()), platform="windows", elevated=cap.elevated,
                       started=started, fallback_host=fallback_host, collected_at=collected_at)
-    agent = report.agent.model_copy(update={"source": source, "duration_ms": cap.duration_ms})
+    agent = report.agent.model_copy(update={"source": source, "duration_ms": cap.duration_ms,
+                                            "script_version": cap.script_version})
     return report.model_copy(update={"report_id": _report_id(cap, raw), "agent": agent})
 
 
