@@ -203,13 +203,25 @@ def token_revoke(obj: dict[str, Any], key_id: str) -> None:
 @click.option("--require-signature", is_flag=True, help="refuse reports not signed by a unit token")
 @click.option("--batch", type=click.IntRange(min=1),
               help="reports per transaction [default: 2000] (a crash loses at most these; re-run the import)")
+@click.option("--watch", is_flag=True,
+              help="PATHS is one drop folder: import what arrives, again and again, moving each file to "
+                   "done/ or rejected/ (with the reason) once stored")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="--watch: seconds between passes")
+@click.option("--settle", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="--watch: take a file only once it has not changed for this many seconds")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 @click.pass_obj
 def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, require_signature: bool,
-            batch: int | None, quiet: bool) -> None:
-    """Import HostReports, ScanReports, Windows captures, folders and zips of them.
+            batch: int | None, watch: bool, interval: float, settle: float, quiet: bool) -> None:
+    """Import HostReports, ScanReports, Windows captures (signed .secscan or plain .json), folders
+    and zips of them.
 
-    Input files are only read. Exit status 1 when any file was rejected."""
+    Input files are only read, except with --watch, which moves them. Exit status 1 when any file
+    was rejected."""
+    if watch:
+        _watch(obj, paths, unit_id, require_signature, interval, settle)
+        return
     from secscan.collector import importer, sources
     from secscan.collector.importer import BATCH, COMMIT_EVERY, ParseWorkerError, reading, run_import, worth_a_worker
 
@@ -238,11 +250,113 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
             store.analyze()
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)
-    skipped = f", {summary.skipped} skipped (not .json/.zip)" if summary.skipped else ""
+    skipped = f", {summary.skipped} skipped (not .json/.secscan/.zip)" if summary.skipped else ""
     click.echo(f"accepted {summary.accepted}, duplicate {summary.duplicate}, rejected {len(summary.rejected)}"
                f"{skipped}")
     if summary.rejected:
         sys.exit(1)
+
+
+def _watch(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, require_signature: bool,
+           interval: float, settle: float) -> None:
+    from pathlib import Path
+
+    from secscan.collector.watch import WatchPass, watch
+
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        raise click.UsageError("--watch takes exactly one folder")
+    store = _store(obj["db"], evaluator=True)
+    if unit_id and store.unit(unit_id) is None:
+        raise click.ClickException(f"--unit {unit_id}: no such unit")
+
+    def said(result: WatchPass) -> None:
+        for name, reason in result.rejected:
+            click.echo(f"rejected: {_printable(name)}: {_printable(reason)}", err=True)
+        if result.done or result.rejected:
+            click.echo(f"{result.done} file(s) to done/ ({result.duplicate} duplicate), "
+                       f"{len(result.rejected)} to rejected/", err=True)
+
+    click.echo(f"watching {paths[0]} every {interval:g} s (Ctrl-C to stop)", err=True)
+    try:
+        watch(store, Path(paths[0]), decoder=decode_capture, unit=unit_id, require_signature=require_signature,
+              interval=interval, min_age=settle, on_pass=said)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+def _printable(text: str) -> str:
+    """Control characters (terminal escapes in a hostile file name or field) shown, not obeyed."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+@collector.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="only captures collected on or after this date (UTC)")
+@click.option("--unit", "unit_id", help="only this unit's PCs")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+@click.pass_obj
+def redecode(obj: dict[str, Any], since: Any, unit_id: str | None, quiet: bool) -> None:
+    """Decode the stored Windows captures again with this secscan's decoder and re-judge them.
+
+    A decoder fix corrects history without touching a PC. Prints how many reports changed and, per
+    control, how many results changed outcome."""
+    from datetime import UTC
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from secscan.collector.captures import redecode as run
+    from secscan.collector.captures import stats
+
+    store = _store(obj["db"], evaluator=True)
+    total = stats(store, unit_id).captures
+    err = Console(stderr=True)
+    with Progress(TextColumn("redecode"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("redecode", total=total)
+        summary = run(store, decode_capture, since=since.replace(tzinfo=UTC) if since else None, unit=unit_id,
+                      progress=lambda n: bar.advance(task, n))
+    for report_id, reason in summary.failed:
+        click.echo(f"not decoded: report {report_id}: {_printable(reason)} (stored report kept)", err=True)
+    click.echo(f"redecoded {summary.captures} capture(s): {summary.reports_changed} report(s) changed, "
+               f"{summary.rejudged} latest report(s) judged again, {len(summary.failed)} not decoded")
+    if store.evaluator is None:
+        click.echo("no org.yaml in the store: results were not judged (secscan collector init --org)")
+    for control, n in sorted(summary.results_changed.items(), key=lambda kv: (-kv[1], kv[0])):
+        click.echo(f"  {control}: {n} result(s) changed")
+
+
+@collector.group()
+def captures() -> None:
+    """The raw Windows captures kept beside their reports: size, retention."""
+
+
+@captures.command("stats")
+@click.option("--unit", "unit_id")
+@click.pass_obj
+def captures_stats(obj: dict[str, Any], unit_id: str | None) -> None:
+    from secscan.collector.captures import stats
+
+    s = stats(_store(obj["db"]), unit_id)
+    per = s.stored_bytes // s.captures if s.captures else 0
+    click.echo(f"{s.captures} capture(s) of {s.hosts} PC(s): {s.stored_bytes:,} bytes stored (compressed), "
+               f"{per:,} bytes each on average; oldest {s.oldest or '-'}, newest {s.newest or '-'}")
+
+
+@captures.command("prune")
+@click.option("--keep-last", default=12, show_default=True, type=click.IntRange(min=0),
+              help="always keep each PC's newest N captures")
+@click.option("--keep-days", default=400, show_default=True, type=click.FloatRange(min=0),
+              help="keep every capture collected within this many days")
+@click.pass_obj
+def captures_prune(obj: dict[str, Any], keep_last: int, keep_days: float) -> None:
+    """Delete raw captures older than --keep-days beyond each PC's newest --keep-last (their
+    decoded reports stay). Run it from a timer, e.g. weekly."""
+    from secscan.collector.captures import prune
+    from secscan.collector.store import now
+
+    n = prune(_store(obj["db"]), keep_last=keep_last, keep_days=keep_days, now=now())
+    click.echo(f"pruned {n} capture(s) (kept each PC's newest {keep_last} and all of the last {keep_days:g} days)")
 
 
 @collector.command()
@@ -258,12 +372,17 @@ def hosts(obj: dict[str, Any], unit_id: str | None, stale: float | None, as_json
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("unit", "hostname", "os", "last seen", "ip", "mac", "machine id", "note")
+    table = Table("unit", "hostname", "os", "reports by", "last seen", "ip", "mac", "machine id", "note")
     for r in rows:
-        note = f"clone of {r['clone_of'][:8]}" if r["clone_of"] else ("clone suspect" if r["clone_suspect"] else "")
-        table.add_row(r["unit_id"] or "-", r["hostname"], r["os_name"] or "-", f"{r['last_seen']:%Y-%m-%d %H:%M}",
-                      ", ".join(r["ips"] or []), ", ".join(r["macs"]), (r["machine_id"] or "-")[:12], note)
+        notes = [f"clone of {r['clone_of'][:8]}" if r["clone_of"] else ("clone suspect" if r["clone_suspect"] else "")]
+        notes.append(r["agent_note"] or "")
+        cells = [r["unit_id"] or "-", r["hostname"], r["os_name"] or "-", r["agent_label"],
+                 f"{r['last_seen']:%Y-%m-%d %H:%M}", ", ".join(r["ips"] or []), ", ".join(r["macs"]),
+                 (r["machine_id"] or "-")[:12], "; ".join(n for n in notes if n)]
+        # Text, not str: a hostname is the PC's to choose, and rich would obey markup in it
+        table.add_row(*(Text(_printable(c)) for c in cells))
     Console().print(table)
     click.echo(f"{len(rows)} host(s)" + (f" not seen for {stale:g} days" if stale is not None else ""))
 

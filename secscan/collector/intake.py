@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +23,20 @@ import orjson
 from pydantic import ValidationError
 from pydantic_core import from_json
 
+from secscan.model.capture import CAPTURE_SCHEMA as WINDOWS_CAPTURE_SCHEMA
+from secscan.model.capture import SCRIPT_VERSION
 from secscan.model.host import HOST_REPORT_SCHEMA, HostReport
 from secscan.model.scan import SCAN_REPORT_SCHEMA, ScanReport
-from secscan.model.signing import check, signature_member, signed_body, signed_message
+from secscan.model.signing import (
+    ENVELOPE_MAGIC,
+    EnvelopeError,
+    check,
+    open_envelope,
+    signature_member,
+    signed_body,
+    signed_message,
+)
 
-WINDOWS_CAPTURE_SCHEMA = "secscan.windows-capture/1"
 MAX_REPORT_BYTES = 4 * 1024 * 1024  # a real HostReport is 5-60 kB; a capture up to ~1 MB
 
 # Injected by the CLI (secscan.agent.windows.decode_capture): the collector must not import the agent.
@@ -52,12 +62,37 @@ class HostFiling:
     macs: list[str]
     os_name: str | None
     ips: list[str]
+    agent: str  # how the PC reports: "script/2" (collect.ps1 version 2), "agent/0.1.0", "capture" (no version)
 
     @classmethod
     def of(cls, report: HostReport) -> HostFiling:
         return cls(report.collected_at, report.host.hostname, report.host.machine_id,
                    [i.mac for i in report.host.interfaces if i.mac], report.host.os.name,
-                   sorted({str(a) for i in report.host.interfaces for a in i.ipv4}))
+                   sorted({str(a) for i in report.host.interfaces for a in i.ipv4}), agent_of(report))
+
+
+def describe_agent(agent: str | None) -> tuple[str, str | None]:
+    """(how a host reports, for people; a note when its collect.ps1 is older than this secscan's)."""
+    if not agent:
+        return "-", None
+    kind, _, version = agent.partition("/")
+    if kind == "script":
+        if not version.isdigit():
+            return "PowerShell script (version unknown)", None
+        note = None
+        if int(version) < SCRIPT_VERSION:
+            note = f"collect.ps1 v{version} is older than v{SCRIPT_VERSION}: deploy the new kit"
+        return f"PowerShell script v{version}", note
+    if kind == "agent":
+        return f"Python agent {version}", None
+    return agent, None
+
+
+def agent_of(report: HostReport) -> str:
+    agent = report.agent
+    if agent.source == "capture":
+        return f"script/{agent.script_version}" if agent.script_version else "script"
+    return f"{agent.source}/{agent.version}"
 
 
 @dataclass
@@ -79,8 +114,11 @@ class Parsed:
     filing: HostFiling | ScanFiling
     unit: str | None
     key_id: str | None  # signature.key_id, None when unsigned
-    signed: bool  # False for decoded captures (their signature, if any, cannot cover the decode)
-    message: tuple[bytes, str] | None = None  # (the canonical bytes signed, the signature value)
+    signed: bool
+    message: tuple[bytes, str] | None = None  # (the bytes signed, the signature value)
+    # A Windows capture: its exact bytes, zlib-compressed (kept beside the decoded report, so that
+    # a newer decoder can re-read it), and its signature is over those bytes, not a canonical form.
+    capture: bytes | None = None
 
     @property
     def document(self) -> dict[str, Any]:
@@ -103,6 +141,8 @@ class Parsed:
             return False
         if check(self.message, key):
             return True
+        if self.capture is not None:  # signed over its exact bytes: there is no other form to try
+            return False
         try:
             exact = signed_message(self.document)
         except ValueError:  # inf (from a number like 1e400) in a free-form member: not signable JSON
@@ -160,6 +200,8 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
     """Validate ``raw`` as a HostReport, ScanReport or Windows capture; raise Rejected otherwise."""
     if len(raw) > max_bytes:
         raise Rejected(f"document is {len(raw)} bytes, over the limit of {max_bytes}", 413)
+    if raw.startswith(ENVELOPE_MAGIC):
+        return _envelope(raw, decoder)
     if raw.startswith(b"\xef\xbb\xbf"):  # PowerShell 5 writes a BOM with Out-File -Encoding utf8
         raw = raw[3:]
     try:
@@ -205,7 +247,18 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
     raise Rejected(f"not a secscan report: schema {str(schema)[:80]!r}")
 
 
-def _capture(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
+def _envelope(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
+    """A signed envelope (signing.seal): only a Windows capture travels in one (the decoder says
+    so, naming the schema, when the body is anything else)."""
+    try:
+        key_id, value, body = open_envelope(raw)
+    except EnvelopeError as exc:
+        raise Rejected(str(exc)) from None
+    return _capture(body, decoder, (key_id, value))
+
+
+def _capture(raw: bytes, decoder: CaptureDecoder | None, signature: tuple[str, str] | None = None) -> Parsed:
+    """``signature``: (key_id, hex) from the envelope the capture came in; checked by the store."""
     if decoder is None:
         raise Rejected(f"{WINDOWS_CAPTURE_SCHEMA}: no capture decoder available here")
     try:
@@ -213,7 +266,8 @@ def _capture(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
     except Exception as exc:  # the decoder's own error type is the agent's; any failure is a rejection
         raise Rejected(f"windows capture: {exc}") from None
     doc = report.to_document()
-    # The capture is the evidence; its hash identifies it, so re-importing the same capture file
-    # is a duplicate even if the decoder draws a fresh report_id each time.
+    # The capture is the evidence; the hash of its bytes (without the envelope) identifies it, so
+    # the same capture from the HTTPS push, the share and a USB stick is one report, not three.
     return Parsed("host", str(report.report_id), digest_of(raw), doc, json.dumps(doc, ensure_ascii=False),
-                  HostFiling.of(report), report.unit, None, False)
+                  HostFiling.of(report), report.unit, signature[0] if signature else None, signature is not None,
+                  (raw, signature[1]) if signature else None, zlib.compress(raw, 6))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, Index, inspect, select
+from sqlalchemy import Column, Connection, Engine, Index, String, inspect, select
 from sqlalchemy.schema import DropIndex
 
 from secscan.collector import schema
@@ -36,9 +36,21 @@ def _v2(conn: Connection) -> None:
         conn.execute(DropIndex(Index(name), if_exists=True))
 
 
+def _v3(conn: Connection) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    # _v1 builds its tables from today's metadata, so a store created by this version already has
+    # hosts.agent: add the column only to stores that predate it.
+    if "agent" not in {c["name"] for c in inspect(conn).get_columns("hosts")}:
+        Operations(MigrationContext.configure(conn)).add_column("hosts", Column("agent", String(64), nullable=True))
+    schema.metadata.create_all(conn, tables=[schema.captures])
+
+
 STEPS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "units, tokens, hosts, reports, results, scans, findings", _v1),
     (2, "drop ix_hosts_unit_id and ix_reports_host_id (prefixes of composite indexes)", _v2),
+    (3, "raw Windows captures kept beside their reports; how each host reports (hosts.agent)", _v3),
 ]
 LATEST = STEPS[-1][0]
 

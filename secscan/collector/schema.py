@@ -79,6 +79,8 @@ hosts = Table(
     Column("last_report_id", String(36), nullable=True),
     Column("clone_of", String(32), ForeignKey("hosts.id"), nullable=True),
     Column("clone_suspect", Boolean, nullable=False, default=False),
+    # How its latest report came: "script/2" (collect.ps1 version 2), "agent/0.1.0" (v3)
+    Column("agent", String(64), nullable=True),
     Index("ix_hosts_unit_hostname", "unit_id", "hostname_key"),
 )
 
@@ -107,6 +109,23 @@ reports = Table(
     Column("source", Text, nullable=False),  # "http", "import:<file>"
     Column("document", Text, nullable=False),
     Index("ix_reports_host_collected", "host_id", "collected_at"),
+)
+
+# The raw Windows captures (v3): the bytes collect.ps1 sent, zlib-compressed, beside the report
+# decoded from them, so that `collector redecode` can run a newer decoder over history. Kept by
+# the retention rule of `collector captures prune` (the last N per PC, everything for D days);
+# the decoded report stays when its capture is pruned.
+captures = Table(
+    "captures", metadata,
+    Column("report_id", String(36), ForeignKey("reports.report_id"), primary_key=True),
+    Column("host_id", String(32), ForeignKey("hosts.id"), nullable=False),
+    Column("unit_id", String(64), nullable=True, index=True),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("script_version", Integer, nullable=True),
+    Column("compressed", LargeBinary, nullable=False),
+    Column("decoded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_captures_host_collected", "host_id", "collected_at"),
 )
 
 # Evaluated results: one row per judged report (each host's latest), holding the list of

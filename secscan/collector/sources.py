@@ -1,8 +1,8 @@
 """Reading report files from paths, folders and zip archives (the IT officer's USB stick).
 
 Files are only ever opened for reading; nothing is extracted to disk. A folder yields its
-``*.json`` and ``*.zip`` files (recursively, symlinked folders not followed, hidden files left
-out); other files are counted as skipped. A zip is read member by member with hard limits, so
+``*.json``, ``*.secscan`` and ``*.zip`` files (recursively, symlinked folders not followed,
+hidden files left out); other files are counted as skipped. A zip is read member by member with hard limits, so
 a zip bomb or a member with a hostile name is rejected with the reason and the rest of the
 archive still imported.
 """
@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-REPORT_SUFFIXES = (".json",)
+# .secscan: a capture in its signed envelope, as collect.ps1 writes it to a share or a USB stick
+REPORT_SUFFIXES = (".json", ".secscan")
 ARCHIVE_SUFFIXES = (".zip",)
 MAX_RATIO = 100  # JSON compresses ~5-15x; a member expanding more than this is a bomb
 MAX_ARCHIVE_TOTAL = 2 * 1024**3  # uncompressed bytes read from one archive

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from secscan.collector import identity, migrations
 from secscan.collector import schema as t
-from secscan.collector.intake import HostFiling, Parsed, Rejected
+from secscan.collector.intake import HostFiling, Parsed, Rejected, describe_agent
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome as Judged
 from secscan.model.result import Result
@@ -102,6 +102,7 @@ class _Ingest:
     insert_macs = t.host_macs.insert()
     insert_reports = t.reports.insert()
     insert_scans = t.scans.insert()
+    insert_captures = t.captures.insert()
     _candidates: ClassVar[dict[tuple[bool, bool, bool], Any]] = {}
 
     @classmethod
@@ -464,7 +465,8 @@ class Store:
             state["first_seen"] = min(state["first_seen"], at)
             if at >= state["last_seen"] or "hostname" not in state:  # a late older report does not roll back
                 state.update(hostname=report.hostname, hostname_key=f.hostname_key, unit_id=item.unit,
-                             os_name=report.os_name, last_seen=at, last_report_id=item.parsed.id, ips=report.ips)
+                             os_name=report.os_name, last_seen=at, last_report_id=item.parsed.id, ips=report.ips,
+                             agent=report.agent)
             item.outcome = Outcome("accepted", item.parsed.id, "host", host_id=host.id)
         # hosts this batch flagged as clones (or gave a machine id) without reporting for them
         touched |= {h for h, before in flags_before.items()
@@ -489,6 +491,14 @@ class Store:
             "report_id": i.parsed.id, "digest": i.parsed.digest, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
             "key_id": i.key_id, "collected_at": i.parsed.filing.collected_at,  # type: ignore[union-attr]
             "received_at": stamp, "source": i.source, "document": i.parsed.text} for i in items])
+        captured = [i for i in items if i.parsed.capture is not None]
+        if captured:
+            conn.execute(_Ingest.insert_captures, [{
+                "report_id": i.parsed.id, "host_id": i.host.id, "unit_id": i.unit,  # type: ignore[union-attr]
+                "collected_at": i.parsed.filing.collected_at, "received_at": stamp,  # type: ignore[union-attr]
+                "script_version": _script_version(i.parsed.filing.agent),  # type: ignore[union-attr]
+                "compressed": i.parsed.capture,
+                "decoded_at": stamp} for i in captured])
         if self.evaluator is not None:
             # Results are kept for each host's latest report only: they are a judgement,
             # recomputable from the raw reports (`secscan collector evaluate`).
@@ -519,7 +529,7 @@ class Store:
         for r in rows:
             index.add(identity.row_from_db(r, stored_macs.get(r["id"], set())))
             states[r["id"]] = {k: r[k] for k in ("hostname", "hostname_key", "unit_id", "os_name", "ips",
-                                                 "last_report_id")}
+                                                 "last_report_id", "agent")}
             states[r["id"]].update(first_seen=_utc(r["first_seen"]), last_seen=_utc(r["last_seen"]))
         return index, states, stored_macs
 
@@ -664,6 +674,7 @@ class Store:
         for r in rows:
             r["macs"] = macs.get(r["id"], [])
             r["first_seen"], r["last_seen"] = _utc(r["first_seen"]), _utc(r["last_seen"])
+            r["agent_label"], r["agent_note"] = describe_agent(r["agent"])
         return rows
 
     def report_document(self, report_id: str) -> dict[str, Any] | None:
@@ -703,6 +714,12 @@ class Store:
                     for name, table in (("units", t.units), ("tokens", t.tokens), ("hosts", t.hosts),
                                         ("reports", t.reports), ("results", t.results), ("scans", t.scans),
                                         ("findings", t.findings))}
+
+
+def _script_version(agent: str) -> int | None:
+    """3 for "script/3"; None for other agents or a capture that named no version."""
+    kind, _, version = agent.partition("/")
+    return int(version) if kind == "script" and version.isdigit() else None
 
 
 def _token_info(row: Any) -> TokenInfo:

@@ -341,11 +341,41 @@ def test_v2_drops_the_indexes_a_v1_store_has(db_url):
         old = Store(engine)
         with pytest.raises(migrations.SchemaError, match="collector migrate"):
             old.check()
-        assert old.migrate() == [2]
+        assert old.migrate() == [2, 3]
         old.check()
         names = {i["name"] for table in ("hosts", "reports") for i in inspect(engine).get_indexes(table)}
         assert "ix_hosts_unit_id" not in names and "ix_reports_host_id" not in names
         assert {"ix_hosts_unit_hostname", "ix_reports_host_collected"} <= names
         assert old.unit("xa-a")["name"] == "UBND xã A"
+    finally:
+        engine.dispose()
+
+
+def test_v3_adds_captures_and_the_agent_column_to_a_v2_store(db_url):
+    """A v2 store (hosts without ``agent``, no captures table) gains both and keeps its hosts."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from secscan.collector import schema as t
+    from secscan.collector.db import open_engine
+    from secscan.collector.store import Store
+
+    engine = open_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            migrations._v1(conn)
+            migrations._v2(conn)
+            Operations(MigrationContext.configure(conn)).drop_column("hosts", "agent")  # as v2 made it
+            migrations._set_version(conn, 2)
+            stamp = datetime.now(UTC)
+            conn.execute(t.units.insert().values(id="xa-a", name="UBND xã A", updated_at=stamp))
+            conn.execute(t.hosts.insert().values(id="h1", unit_id="xa-a", hostname="PC1", hostname_key="pc1",
+                                                 first_seen=stamp, last_seen=stamp, clone_suspect=False))
+        old = Store(engine)
+        assert old.migrate() == [3]
+        old.check()
+        assert "agent" in {c["name"] for c in inspect(engine).get_columns("hosts")}
+        assert inspect(engine).has_table("captures")
+        assert [h["hostname"] for h in old.hosts()] == ["PC1"] and old.hosts()[0]["agent"] is None
     finally:
         engine.dispose()
