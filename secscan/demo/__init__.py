@@ -1,8 +1,9 @@
 """``secscan demo``: the whole flow on a synthetic district, from nothing, in well under a minute.
 
 1. writes org.yaml for UBND huyện Hạ Hòa (2023) and a report configuration;
-2. draws a fleet matching the 2023 district report and writes it as the IT officers' USB sticks:
-   signed HostReports (per-unit tokens) and, for some PCs, raw Windows captures;
+2. draws a fleet matching the 2023 district report and writes it as the IT officers' USB sticks
+   (signed HostReports, per-unit tokens, and for some PCs raw Windows captures) and as the share
+   the scheduled PowerShell script drops signed captures on;
 3. runs the real agent on this machine;
 4. scans a LAN of network namespaces it builds itself with the real nmap (root, nmap and
    iproute2 needed; otherwise it says why it skipped);
@@ -54,29 +55,41 @@ def _write_yaml(path: Path, data: dict[str, Any], header: str) -> None:
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
-def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int]:
+def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int, int]:
+    """The fleet as it reaches the district: signed HostReports (the Python agent) and raw captures
+    (collect.ps1 run by hand) on the officers' USB sticks, and signed captures that the scheduled
+    collect.ps1 dropped on the district's share (``-OutDir``). Returns (PCs, reports, USB
+    captures, share captures)."""
     from secscan.demo import captures, fleet
-    from secscan.model.signing import sign
+    from secscan.model.signing import seal, sign
 
     pcs = fleet.draw(seed)
     now = fleet.now_for_period()
     tokens: dict[str, str] = {}
-    usb = out / "usb"
-    n_reports = n_captures = 0
+    usb, share = out / "usb", out / "share"
+    n_reports = n_captures = n_share = 0
     for i, pc in enumerate(pcs):
-        folder = usb / pc.unit
-        folder.mkdir(parents=True, exist_ok=True)
-        if i % 4 == 3:
-            # The PowerShell-only path: the raw capture, decoded by the collector at import.
-            (folder / f"{pc.hostname}.capture.json").write_text(json.dumps(captures.render(pc, now, seed)))
-            n_captures += 1
-            continue
         if pc.unit not in tokens:
             tokens[pc.unit] = store.create_token(pc.unit, label="demo")[1]
-        document = sign(fleet.host_report(pc, now, seed), tokens[pc.unit])
-        (folder / f"{pc.hostname}.json").write_text(json.dumps(document, ensure_ascii=False))
-        n_reports += 1
-    return pcs, n_reports, n_captures
+        folder = usb / pc.unit
+        folder.mkdir(parents=True, exist_ok=True)
+        if i % 8 == 3:
+            # The PowerShell-only path, by hand: the raw capture, decoded by the collector at import.
+            (folder / f"{pc.hostname}.capture.json").write_text(json.dumps(captures.render(pc, now, seed)))
+            n_captures += 1
+        elif i % 8 == 7:
+            # The PowerShell-only path, scheduled: a signed capture written to the share.
+            body = json.dumps(captures.render(pc, now, seed), ensure_ascii=False).encode("utf-8")
+            drop = share / pc.unit
+            drop.mkdir(parents=True, exist_ok=True)
+            stamp = now.strftime("%Y%m%dT%H%M%SZ")
+            (drop / f"{pc.hostname}_{stamp}.secscan").write_bytes(seal(body, tokens[pc.unit]))
+            n_share += 1
+        else:
+            document = sign(fleet.host_report(pc, now, seed), tokens[pc.unit])
+            (folder / f"{pc.hostname}.json").write_text(json.dumps(document, ensure_ascii=False))
+            n_reports += 1
+    return pcs, n_reports, n_captures, n_share
 
 
 def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) -> str:
@@ -141,9 +154,9 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     _run(["collector", "init", "--org", str(org_file)], env)
 
     store = Store(open_engine(str(db)))
-    pcs, n_reports, n_captures = _usb_sticks(out, store, seed)
+    pcs, n_reports, n_captures, n_share = _usb_sticks(out, store, seed)
     click.echo(f"2. fleet: {len(pcs)} PCs → {n_reports} signed HostReports and {n_captures} Windows captures "
-               f"in {out / 'usb'}")
+               f"in {out / 'usb'}; {n_share} signed captures on the share {out / 'share'}")
 
     this_pc = out / "usb" / "this-machine"
     this_pc.mkdir(parents=True, exist_ok=True)
@@ -154,7 +167,8 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, env)
     click.echo(f"4. {scan_note}")
 
-    _run(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
+    _run(["collector", "import", str(out / "usb"), str(out / "share"), *(str(p) for p in out.glob("scan-*.json"))],
+         env)
     reports = out / "reports"
     reports.mkdir(exist_ok=True)
     pdf, feed, html, csv = (reports / f"bao-cao-2026-11.{lang}.pdf", reports / "feed.ndjson",
