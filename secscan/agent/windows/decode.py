@@ -34,6 +34,7 @@ from secscan.agent.windows import (
 )
 from secscan.agent.windows.capture import Capture, load
 from secscan.agent.windows.products import Inventory
+from secscan.agent.windows.values import Unread
 from secscan.model.common import ProbeRecord, ProbeStatus
 from secscan.model.host import HostReport
 
@@ -111,6 +112,25 @@ class _Decoder:
                 record.status = ProbeStatus.error
                 record.error = f"unreadable {blame} data: {exc}"[:500]
             return None
+
+    def partial(self, blame: str, under: str, fn: Callable[[], tuple[T, list[Unread]]]) -> T | None:
+        """Run a text parser that may leave some facts unknown (values.Unread). What it read stays;
+        each fact it could not read is named, with the reason, in the blamed record's error, and its
+        path (``under`` + the parser's path) joins the record's sections, so a control that needs the
+        fact is told why by baseline.missing_reason (the longest matching section wins)."""
+        result = self.attempt(blame, fn)
+        if result is None:
+            return None
+        value, unread = result
+        record = self.records[blame]
+        if unread and record.status == ProbeStatus.ok:
+            # Status error, not ok: part of the input was unreadable, which is what "error" means
+            # ("its input was garbage"), and with ok the missing fact's verdict would only say "not
+            # observed (probe ran)" and drop the reason. The facts that were read are kept beside it.
+            record.status = ProbeStatus.error
+            record.error = f"partly unreadable {blame} data: {'; '.join(str(u) for u in unread)}"[:1000]
+            record.sections += [p for p in (f"{under}.{u.path}" for u in unread if u.path) if p not in record.sections]
+        return value
 
 
 def _report_id(cap: Capture, raw: bytes | str) -> uuid.UUID:
@@ -226,7 +246,9 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
     sc2 = d.data("securitycenter2")
     third_party = (d.attempt("securitycenter2", lambda: antivirus.third_party_firewalls(sc2)) or []) if sc2 else []
     fact("hardening.firewall", "firewall", lambda data: firewall.parse(data, third_party))
-    fact("hardening.patches", "hotfixes", lambda data: patches.parse(data, collected_at))
+    if (hotfixes := d.data("hotfixes")) is not None:
+        facts["hardening.patches"] = d.partial("hotfixes", "hardening.patches",
+                                               lambda: patches.parse(hotfixes, collected_at))
     fact("hardening.smb", "smb", smb.parse)
     fact("hardening.rdp", "rdp_autorun", rdp.parse_rdp)
     fact("hardening.autorun", "rdp_autorun", rdp.parse_autorun)
@@ -238,9 +260,9 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
 
     policy = None
     if (secedit := d.data("secedit")) is not None:
-        policy = d.attempt("secedit", lambda: password_policy.parse_secedit(secedit))
+        policy = d.partial("secedit", "hardening", lambda: password_policy.parse_secedit(secedit))
     if policy is None and (net := d.data("net_accounts")) is not None:
-        policy = d.attempt("net_accounts", lambda: password_policy.parse_net_accounts(net))
+        policy = d.partial("net_accounts", "hardening", lambda: password_policy.parse_net_accounts(net))
     if policy is not None:
         facts["hardening.password_policy"], facts["hardening.lockout"] = policy
 

@@ -16,39 +16,71 @@ from secscan.agent.windows.values import as_dict, as_int, as_list, as_text
 
 # "  TCP    0.0.0.0:135    0.0.0.0:0    LISTENING    1044" / "  UDP    [::]:500    *:*    3044"
 _ROW = re.compile(r"^\s*(TCP|UDP)\s+(\S+)\s+(\S+)\s+(?:(\S+)\s+)?(\d+)\s*$", re.IGNORECASE)
+_ROW_START = re.compile(r"^\s*(TCP|UDP)\s", re.IGNORECASE)
+# English states of a socket with a peer: its foreign port cannot be 0.
+_PEER_STATES = {"ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT", "SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1", "FIN_WAIT_2",
+                "LAST_ACK", "CLOSING"}
 # English state words other than LISTENING: a row with one of them is a connection, not a listener.
-_CONNECTION_STATES = {"ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT", "SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1",
-                      "FIN_WAIT_2", "LAST_ACK", "CLOSING", "CLOSED", "DELETE_TCB", "BOUND"}
+_CONNECTION_STATES = _PEER_STATES | {"CLOSED", "DELETE_TCB", "BOUND"}
 
 
 def split_endpoint(text: str) -> tuple[str, int]:
     """'0.0.0.0:135' → ('0.0.0.0', 135); '[fe80::1%12]:1900' → ('fe80::1%12', 1900)."""
     address, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not port.isdigit() or not port.isascii() or int(port) > 65535:
         raise ValueError(f"netstat: not an address:port: {text[:60]!r}")
     return address.removeprefix("[").removesuffix("]"), int(port)
 
 
 def parse_netstat(lines: list[str]) -> list[dict[str, Any]]:
     """Listeners in ``netstat -ano`` output: TCP rows in LISTENING state, and every UDP row (UDP has
-    no connections to tell apart). A TCP row whose state word is not an English one (a localized
-    netstat) counts as listening when its foreign port is 0, which is how netstat shows a listener."""
+    no connections to tell apart).
+
+    Each row is read by two cues that must agree: its columns in their fixed order (proto, local,
+    foreign, state for TCP only, pid) and the state word. A listener's foreign port is 0 and its
+    local port is not; LISTENING with a foreign port, or a state with a peer (ESTABLISHED …) without
+    one, is a contradiction. A state word that is not English (a localized netstat) is taken as
+    LISTENING when its foreign port is 0 only if the table has no English LISTENING and every such
+    row uses the same word. A row that breaks any of this, or a line after the first row that is not
+    a row, raises ValueError: the list would be incomplete, and an incomplete list of listeners
+    would pass "no insecure service", so the whole fact stays unknown with the reason."""
     rows: list[dict[str, Any]] = []
-    for line in lines:
+    localized: dict[str, list[str]] = {}  # unknown state word at foreign port 0 -> its lines
+    english_listening = False
+    started = False
+    for number, line in enumerate(lines, 1):
         match = _ROW.match(line)
         if not match:
-            continue  # headings, "Active Connections", blank lines, "[svchost.exe]" lines of -b
+            if _ROW_START.match(line) or (started and line.strip()):
+                raise ValueError(f"netstat: line {number} is not a row: {line.strip()[:80]!r}")
+            continue  # headings ("Active Connections", the column names, in any language), blank lines
+        started = True
         proto, local, foreign, state, pid = match.groups()
         proto = proto.lower()
-        if proto == "tcp":
-            word = (state or "").upper()
-            listening = word == "LISTENING" or (word not in _CONNECTION_STATES and foreign.endswith(":0"))
-            if not listening:
-                continue
-        elif state is not None:
-            raise ValueError(f"netstat: a UDP row with a state: {line.strip()[:80]!r}")
         address, port = split_endpoint(local)
+        if port == 0:
+            raise ValueError(f"netstat: line {number} has local port 0: {line.strip()[:80]!r}")
+        if proto == "udp":
+            if state is not None or foreign != "*:*":
+                raise ValueError(f"netstat: line {number}, a UDP row with a state or a peer: {line.strip()[:80]!r}")
+        else:
+            if state is None:
+                raise ValueError(f"netstat: line {number}, a TCP row without a state: {line.strip()[:80]!r}")
+            word, peerless = state.upper(), split_endpoint(foreign)[1] == 0
+            if (word == "LISTENING") != peerless and (word == "LISTENING" or word in _PEER_STATES):
+                raise ValueError(f"netstat: line {number}, state {state!r} and foreign address {foreign!r} "
+                                 f"disagree: {line.strip()[:80]!r}")
+            if word == "LISTENING":
+                english_listening = True
+            elif word in _CONNECTION_STATES or not peerless:
+                continue
+            else:
+                localized.setdefault(state, []).append(str(number))
         rows.append({"address": address, "port": port, "pid": int(pid), "proto": proto})
+    if localized and (english_listening or len(localized) > 1):
+        shown = "; ".join(f"{word!r} (lines {', '.join(n)})" for word, n in localized.items())
+        other = "the table also says LISTENING" if english_listening else "more than one word"
+        raise ValueError(f"netstat: cannot tell which state word means listening: {shown}, {other}")
     return rows
 
 

@@ -2,39 +2,95 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from secscan.agent.data import load
-from secscan.agent.windows.values import as_dict, as_list, as_text, parse_date
+from secscan.agent.windows.values import Unread, as_dict, as_list, as_text, parse_date
+
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# InstalledOn is the PC's local date and collected_at is UTC: a day's slack before "in the future".
+_SLACK = timedelta(days=1)
 
 
-def parse(section: Any, collected_at: datetime) -> dict[str, Any]:
+def _readings(raw: Any, collected_at: datetime) -> tuple[datetime | None, datetime | None, str]:
+    """One raw InstalledOn as (its month-first reading, its day-first reading, why it cannot be
+    read: "" when it can). A reading must be a calendar date not after the capture. '5/11/2026' has
+    two, '13/11/2026' only the day-first one; a shape without that doubt (ISO, /Date()/, a hex
+    FILETIME) gives the same date twice; (None, None, "") is "no date" (a FILETIME zero)."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    shown = repr(text) if isinstance(text, str) else repr(str(text)[:60])
+    if isinstance(text, str) and (match := _SLASHED.match(text)):
+        first, second, year = (int(g) for g in match.groups())
+        fits: list[datetime | None] = []
+        for month, day in ((first, second), (second, first)):
+            try:
+                when: datetime | None = datetime(year, month, day, tzinfo=UTC)
+            except ValueError:
+                when = None
+            fits.append(when if when and when <= collected_at + _SLACK else None)
+        return fits[0], fits[1], "" if fits[0] or fits[1] else f"{shown} is no date before the capture"
+    try:
+        when = parse_date(text, "installed_on")
+    except ValueError:
+        return None, None, f"{shown} is not a date shape secscan knows"
+    if when and when > collected_at + _SLACK:
+        return None, None, f"{shown} is after the capture"
+    return when, when, ""
+
+
+def parse(section: Any, collected_at: datetime) -> tuple[dict[str, Any], list[Unread]]:
+    """Hotfix ids and the newest install date. ``InstalledOn`` is documented as M/d/yyyy; the only
+    cross-check a bare '5/11/2026' has is the other rows: a row that can only be day-first
+    ('13/11/2026', or an M/d reading after the capture) shows this PC writes the day first, and then
+    a row that reads both ways is not read. The script's ``installed_on_iso`` is its own M/d reading
+    of the same text, not a second cue: it is used when the raw text is empty and must otherwise
+    agree with a reading of it. A date that cannot be read is never replaced by a plausible one: if
+    it could be newer than the newest date read, ``last_patch_at`` is None with the reason."""
     ids: list[str] = []
-    newest: datetime | None = None
+    rows: list[tuple[str, datetime | None, datetime | None, str]] = []  # (hotfix, M/d, d/M, why unreadable)
     for item in as_list(as_dict(section, "hotfixes").get("hotfixes")):
         item = as_dict(item, "hotfixes[]")
         hotfix = as_text(item.get("id"), "hotfix.id")
         if hotfix:
             ids.append(hotfix)
-        # The script's own ISO date first; else the raw InstalledOn (M/d/yyyy, hex FILETIME, PS 5.1 shapes).
-        when = parse_date(item.get("installed_on_iso"), "installed_on_iso") or _lenient(item.get("installed_on"))
-        if when and (newest is None or when > newest):
-            newest = when
+        iso = parse_date(item.get("installed_on_iso"), "installed_on_iso")
+        raw = item.get("installed_on")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            month_first, day_first, why = iso, iso, ""  # no raw text: the script's date, or an undated row
+        else:
+            month_first, day_first, why = _readings(raw, collected_at)
+            readings = {d.date() for d in (month_first, day_first) if d}
+            if iso and readings and iso.date() not in readings:
+                month_first, day_first, why = None, None, f"{raw!r} and the script's reading {iso.date()} disagree"
+        if month_first or day_first or why:
+            rows.append((hotfix or "a hotfix without an id", month_first, day_first, why))
+
+    # A row that can only be read day first shows this PC writes the day first (or mixes orders).
+    day_first_seen = any(md is None and dm is not None for _, md, dm, _ in rows)
+    known: list[datetime] = []
+    ambiguous: list[tuple[str, datetime, datetime]] = []
+    for name, md, dm, _ in rows:
+        if md and dm and md != dm and day_first_seen:
+            ambiguous.append((name, md, dm))
+        elif when := md or dm:
+            known.append(when)
+    newest = max(known) if known else None
+    doubts = [f"InstalledOn of {name} {why}" for name, _, _, why in rows if why]
+    doubts += [f"InstalledOn of {name} reads as {md.date()} (M/d) or {dm.date()} (d/M) and another row is "
+               "day-first" for name, md, dm in ambiguous if newest is None or max(md, dm) > newest]
+    unread: list[Unread] = []
+    if doubts:
+        reason = "; ".join(doubts) + " (that hotfix may be the newest)"
+        unread = [Unread("last_patch_at", reason), Unread("days_since_last_patch", "as last_patch_at")]
+        newest = None
     days = max((collected_at - newest).total_seconds() / 86400, 0) if newest else None
     return {
         "last_patch_at": newest,
         "days_since_last_patch": round(days, 1) if days is not None else None,
         "hotfixes": ids,
-    }
-
-
-def _lenient(value: Any) -> datetime | None:
-    # One unreadable InstalledOn (seen on old entries) must not hide the others.
-    try:
-        return parse_date(value, "installed_on")
-    except ValueError:
-        return None
+    }, unread
 
 
 def _edition_group(edition: str | None) -> str | None:

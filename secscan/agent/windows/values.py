@@ -10,6 +10,7 @@ error, never a guessed fact.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,6 +21,20 @@ _HEX_FILETIME = re.compile(r"^[0-9a-fA-F]{15,16}$")
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NEVER = 4294967295  # uint32 "never" (Defender scan ages, VL intervals of non-KMS products)
+
+
+@dataclass(frozen=True)
+class Unread:
+    """What a text parser could not read, and why. ``path`` is the fact left null, relative to the
+    parser's own output (``"lockout.duration_minutes"``), or None for an input line that fed no
+    reported fact. A parser returns these next to what it did read; the decoder puts them in the
+    probe record (decode.py ``_Decoder.partial``)."""
+
+    path: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path} unknown: {self.reason}" if self.path else self.reason
 
 
 def as_list(value: Any) -> list[Any]:

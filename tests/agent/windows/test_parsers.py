@@ -27,7 +27,8 @@ SECEDIT = ("[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nMinimumPasswordAge = 
 ])
 def test_secedit_export(encode: Any) -> None:
     blob = base64.b64encode(encode(SECEDIT)).decode()
-    pw, lock = password_policy.parse_secedit({"inf_base64": blob})
+    (pw, lock), unread = password_policy.parse_secedit({"inf_base64": blob})
+    assert unread == []  # no LockoutDuration/ResetLockoutCount: lockout is off (LockoutBadCount = 0)
     assert (pw["min_length"], pw["max_age_days"], pw["min_age_days"], pw["complexity"], pw["history"]) == (
         12, 0, 1, False, 24)  # -1: never expires, recorded as 0; [Event Audit] is not [System Access]
     assert lock["threshold"] == 0 and lock["duration_minutes"] is None
@@ -43,8 +44,8 @@ def test_secedit_garbage_raises(blob: str) -> None:
 def test_net_accounts_english() -> None:
     from tests.fixtures.windows.build_captures import NET_ACCOUNTS_EN
 
-    pw, lock = password_policy.parse_net_accounts({"lines": NET_ACCOUNTS_EN})
-    assert pw["source"] == "net_accounts"
+    (pw, lock), unread = password_policy.parse_net_accounts({"lines": NET_ACCOUNTS_EN})
+    assert pw["source"] == "net_accounts" and unread == []
     assert (pw["min_length"], pw["max_age_days"], pw["history"]) == (0, 42, 0)
     assert (lock["threshold"], lock["duration_minutes"], lock["reset_minutes"]) == (0, 30, 30)
 
@@ -60,8 +61,8 @@ def test_net_accounts_unknown_language_uses_the_line_order() -> None:
              "Zurücksetzungsdauer des Sperrzählers (Minuten):          25",
              "Computerrolle:                                           ARBEITSSTATION",
              "Der Befehl wurde erfolgreich ausgeführt."]
-    pw, lock = password_policy.parse_net_accounts({"lines": lines})
-    assert pw["source"] == "net_accounts:order"
+    (pw, lock), unread = password_policy.parse_net_accounts({"lines": lines})
+    assert pw["source"] == "net_accounts:order" and unread == []
     assert (pw["min_age_days"], pw["max_age_days"], pw["min_length"], pw["history"]) == (2, 60, 10, 0)
     assert (lock["threshold"], lock["duration_minutes"], lock["reset_minutes"]) == (3, 20, 25)
 
