@@ -45,3 +45,38 @@ def problems(source: str) -> list[str]:
                 found.append(f"line {line}: ternary ? : is newer than PS 5.1")
         stack.extend(reversed(node.children))
     return sorted(set(found), key=lambda p: int(p.split(":")[0].split()[1]))
+
+
+def _comment_spans(source: bytes) -> list[tuple[int, int]]:
+    spans = []
+    stack = [_parser().parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            spans.append((node.start_byte, node.end_byte))
+        else:
+            stack.extend(node.children)
+    return spans
+
+
+def code_only(source: str) -> str:
+    """``source`` with every comment (``# ...`` and ``<# ... #>``) replaced by spaces, as the
+    parser sees it: for checks that must look at code, not at what the comments say."""
+    raw = bytearray(source.encode("utf-8"))
+    for start, end in _comment_spans(bytes(raw)):
+        raw[start:end] = b"".join(b"\n" if c == 10 else b" " for c in raw[start:end])
+    return raw.decode("utf-8")
+
+
+def functions(source: str) -> dict[str, str]:
+    """The code (comments removed) of each ``function Name { ... }`` in ``source``, by name."""
+    code = code_only(source)
+    found: dict[str, str] = {}
+    stack = [_parser().parse(code.encode("utf-8")).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_statement":
+            name = next(c for c in node.children if c.type == "function_name").text.decode()
+            found[name] = node.text.decode("utf-8")
+        stack.extend(node.children)
+    return found
