@@ -1,5 +1,5 @@
 """The shipped scheduling files (systemd timer, Windows Task Scheduler XML) call options the agent
-really has."""
+and collect.ps1 really have."""
 
 from __future__ import annotations
 
@@ -36,10 +36,25 @@ def test_systemd_service_uses_existing_options() -> None:
     assert "OnCalendar=" in timer and "Persistent=true" in timer
 
 
-def test_windows_task_xml() -> None:
+def test_windows_task_runs_collect_ps1_as_system() -> None:
+    # The task the kit's install.ps1 registers (the same file: tests/agent/windows/test_kit.py).
     root = ET.parse(DEPLOY / "windows" / "secscan-agent-task.xml").getroot()
     assert root.find("t:Principals/t:Principal/t:UserId", TASK_NS).text == "S-1-5-18"  # SYSTEM
+    command = root.find("t:Actions/t:Exec/t:Command", TASK_NS).text
+    assert command == r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe"
     args = shlex.split(root.find("t:Actions/t:Exec/t:Arguments", TASK_NS).text)
-    assert args[:2] == ["agent", "run"]
-    assert options_in(args) <= agent_run_options()
-    assert root.find("t:Settings/t:ExecutionTimeLimit", TASK_NS).text == "PT10M"
+    assert args[:6] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File",
+                        r"C:\ProgramData\secscan\collect.ps1"]
+    assert args[6:] == ["-Config", r"C:\ProgramData\secscan\secscan.json"]
+    # -Config is a parameter collect.ps1 really has
+    from secscan.agent.windows import script_text
+
+    assert "[string]$Config = ''" in script_text()
+    settings = root.find("t:Settings", TASK_NS)
+    assert settings.find("t:ExecutionTimeLimit", TASK_NS).text == "PT10M"
+    assert settings.find("t:MultipleInstancesPolicy", TASK_NS).text == "IgnoreNew"
+    assert settings.find("t:StartWhenAvailable", TASK_NS).text == "true"
+    assert root.find("t:Triggers/t:CalendarTrigger/t:RandomDelay", TASK_NS).text == "PT2H"
+    assert root.find("t:Triggers/t:CalendarTrigger/t:ScheduleByDay/t:DaysInterval", TASK_NS).text == "1"
+    assert root.find("t:Triggers/t:BootTrigger/t:Delay", TASK_NS).text == "PT15M"
+    assert "secscan.exe" not in (DEPLOY / "windows" / "secscan-agent-task.xml").read_text()

@@ -136,3 +136,36 @@ def script(platform: str) -> None:
     from secscan.agent.windows import script_text
 
     click.echo(script_text(), nl=False)
+
+
+@agent.command()
+@click.argument("platform", type=click.Choice(["windows"]))
+@click.option("--unit", required=True, help="unit id from org.yaml")
+@click.option("--token-file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="the unit's token (sst_...), as `secscan collector token` printed it")
+@click.option("--collector", metavar="URL", help="the collector (https://host or https://host/api/v1/reports)")
+@click.option("--share", metavar="PATH", help=r"a UNC folder the PCs write signed captures to "
+              r"(\\server\secscan$\unit); with --collector, the fallback when the push fails")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="folder to write the kit to")
+@click.option("--proxy", metavar="URL", help="HTTP proxy the PCs must use to reach the collector")
+@click.option("--spool-max-files", default=60, show_default=True, help="captures kept waiting at most")
+@click.option("--spool-max-mb", default=64, show_default=True, help="megabytes kept waiting at most")
+@click.option("--force", is_flag=True, help="overwrite the files of an existing kit in --out")
+def package(platform: str, unit: str, token_file: str, collector: str | None, share: str | None, out: str,
+            proxy: str | None, spool_max_files: int, spool_max_mb: int, force: bool) -> None:
+    """Write the zero-install kit for one unit's PCs: collect.ps1, its configuration and token,
+    install.ps1 / uninstall.ps1 (Task Scheduler, as SYSTEM) and HUONG-DAN.txt."""
+    from secscan.agent.windows.kit import KitError, build
+
+    words = Path(token_file).read_text(encoding="utf-8", errors="replace").split()
+    try:
+        written = build(Path(out), unit=unit, token=words[0] if words else "", collector=collector, share=share,
+                        proxy=proxy, max_files=spool_max_files, max_mb=spool_max_mb, force=force)
+    except KitError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = 2  # a usage error, in one line
+        raise error from exc
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"kit for unit {unit} in {out}: copy the folder to a PC and run install.ps1 as administrator "
+               "(HUONG-DAN.txt says how, and how to deploy it by Group Policy)", err=True)
