@@ -9,7 +9,16 @@ import click
 
 from secscan.agent import delivery
 from secscan.model.host import HostReport
-from secscan.model.signing import TokenError, parse_token, sign
+from secscan.model.signing import (
+    ENVELOPE_MAGIC,
+    EnvelopeError,
+    TokenError,
+    check,
+    open_envelope,
+    parse_token,
+    sign,
+    signing_key,
+)
 
 
 def _finish(report: HostReport, out: str | None, unit: str | None, token: str | None,
@@ -117,16 +126,33 @@ def run(out: str | None, unit: str | None, token: str | None, token_file: str | 
 @_kms_allow
 def decode(capture: str, out: str | None, unit: str | None, token: str | None, token_file: str | None,
            push: str | None, spool: str | None, ca_bundle: str | None, kms_allow: tuple[str, ...]) -> None:
-    """Decode a Windows capture (secscan.windows-capture/1) into a HostReport."""
+    """Decode a Windows capture (secscan.windows-capture/1, plain or a signed .secscan) into a HostReport."""
     from secscan.agent.windows import CaptureError, decode_capture
 
     token = _token_option(token, token_file, unit)
     raw = sys.stdin.buffer.read() if capture == "-" else Path(capture).read_bytes()
+    if raw.startswith(ENVELOPE_MAGIC):
+        raw = _opened(capture, raw, token)
     try:
         report = decode_capture(raw, kms_allow=kms_allow)
     except CaptureError as exc:
         raise click.ClickException(f"{capture}: {exc}") from exc
     _finish(report, out, unit, token, push, spool, ca_bundle)
+
+
+def _opened(name: str, raw: bytes, token: str | None) -> bytes:
+    """The capture inside a signed envelope (collect.ps1 -OutDir, a .secscan file), checked
+    against --token when one is given (the collector always checks it)."""
+    try:
+        key_id, value, body = open_envelope(raw)
+    except EnvelopeError as exc:
+        raise click.ClickException(f"{name}: {exc}") from exc
+    if token is None:
+        click.echo(f"{name}: signed by key {key_id}; signature not checked here (give --token to check it)", err=True)
+    elif parse_token(token)[0] != key_id or not check((body, value), signing_key(token)):
+        raise click.ClickException(f"{name}: signature: does not match the capture with this --token "
+                                   "(altered after signing, or another unit's token)")
+    return body
 
 
 @agent.command()

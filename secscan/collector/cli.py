@@ -250,7 +250,7 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
             store.analyze()
     for name, reason in summary.rejected:
         click.echo(f"rejected: {name}: {reason}", err=True)
-    skipped = f", {summary.skipped} skipped (not .json/.secscan/.zip)" if summary.skipped else ""
+    skipped = f", {summary.skipped} skipped (not reports)" if summary.skipped else ""
     click.echo(f"accepted {summary.accepted}, duplicate {summary.duplicate}, rejected {len(summary.rejected)}"
                f"{skipped}")
     if summary.rejected:

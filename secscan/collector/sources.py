@@ -2,7 +2,8 @@
 
 Files are only ever opened for reading; nothing is extracted to disk. A folder yields its
 ``*.json``, ``*.secscan`` and ``*.zip`` files (recursively, symlinked folders not followed,
-hidden files left out); other files are counted as skipped. A zip is read member by member with hard limits, so
+hidden files left out); other files are counted as skipped, and so is a Windows deployment kit
+found on the stick (``is_kit``). A zip is read member by member with hard limits, so
 a zip bomb or a member with a hostile name is rejected with the reason and the rest of the
 archive still imported.
 """
@@ -42,9 +43,26 @@ def iter_paths(paths: list[str], max_bytes: int) -> Iterator[Source]:
             yield Source(given, error="no such file or folder")
 
 
+KIT_CONFIG = "secscan.json"  # a Windows deployment kit's configuration (secscan agent package windows)
+
+
+def is_kit(folder: str) -> bool:
+    """A deployment kit, carried on the same stick as the reports: its files are not reports."""
+    try:
+        with open(os.path.join(folder, KIT_CONFIG), "rb") as fh:
+            return b'"secscan.windows-kit/' in fh.read(4096)
+    except OSError:
+        return False
+
+
 def _walk(root: Path, max_bytes: int) -> Iterator[Source]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if KIT_CONFIG in filenames and is_kit(dirpath):
+            dirnames[:] = []
+            for name in sorted(filenames):
+                yield Source(os.path.join(dirpath, name), skipped=True)
+            continue
         for name in sorted(filenames):
             if name.startswith("."):
                 continue

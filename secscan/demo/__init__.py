@@ -66,7 +66,8 @@ def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int, int]:
     pcs = fleet.draw(seed)
     now = fleet.now_for_period()
     tokens: dict[str, str] = {}
-    usb, share = out / "usb", out / "share"
+    usb = out / "usb"
+    share = usb / "share"  # the district share's drop folder, copied onto the officer's stick
     n_reports = n_captures = n_share = 0
     for i, pc in enumerate(pcs):
         if pc.unit not in tokens:
@@ -156,7 +157,15 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     store = Store(open_engine(str(db)))
     pcs, n_reports, n_captures, n_share = _usb_sticks(out, store, seed)
     click.echo(f"2. fleet: {len(pcs)} PCs → {n_reports} signed HostReports and {n_captures} Windows captures "
-               f"in {out / 'usb'}; {n_share} signed captures on the share {out / 'share'}")
+               f"in {out / 'usb'}; {n_share} signed captures from the share in {out / 'usb' / 'share'}")
+
+    kit_unit = hahoa.COMMUNES[SCAN_UNIT_INDEX][0]
+    token_file = out / f"token-{kit_unit}.txt"
+    token_file.write_text(store.create_token(kit_unit, label="demo: Windows kit")[1] + "\n", encoding="utf-8")
+    kit = out / "usb" / f"kit-{kit_unit}"
+    _run(["agent", "package", "windows", "--unit", kit_unit, "--token-file", str(token_file),
+          "--share", f"\\\\may-chu-huyen\\secscan$\\{kit_unit}", "--out", str(kit)], env)
+    click.echo(f"   the zero-install Windows kit for {kit_unit} (collect.ps1, install.ps1, HUONG-DAN.txt): {kit}")
 
     this_pc = out / "usb" / "this-machine"
     this_pc.mkdir(parents=True, exist_ok=True)
@@ -167,8 +176,7 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, env)
     click.echo(f"4. {scan_note}")
 
-    _run(["collector", "import", str(out / "usb"), str(out / "share"), *(str(p) for p in out.glob("scan-*.json"))],
-         env)
+    _run(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
     reports = out / "reports"
     reports.mkdir(exist_ok=True)
     pdf, feed, html, csv = (reports / f"bao-cao-2026-11.{lang}.pdf", reports / "feed.ndjson",

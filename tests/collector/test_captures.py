@@ -302,3 +302,15 @@ def test_a_pass_that_dies_between_commit_and_moves_is_finished_by_the_next(colle
     assert (again.done, again.duplicate, again.rejected) == (3, 3, [])
     assert sorted(p.name for p in (drop / "done").iterdir()) == [f"{i}.secscan" for i in range(5)]
     assert store.counts()["reports"] == 5
+
+
+def test_a_deployment_kit_on_the_usb_stick_is_skipped_not_rejected(collector, tmp_path):
+    run, store, token = collector
+    (tmp_path / "token.txt").write_text(token)
+    kit = CliRunner().invoke(cli, ["agent", "package", "windows", "--unit", UNIT, "--token-file",
+                                   str(tmp_path / "token.txt"), "--share", r"\\server\secscan$\van-lang",
+                                   "--out", str(tmp_path / "usb" / "kit")])
+    assert kit.exit_code == 0, kit.output
+    (tmp_path / "usb" / "PC.secscan").write_bytes(seal(_capture(_pcs(1)[0]), token))
+    result = run("import", "-q", str(tmp_path / "usb"))
+    assert result.exit_code == 0 and result.stdout.startswith("accepted 1, duplicate 0, rejected 0, 7 skipped")

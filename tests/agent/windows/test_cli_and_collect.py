@@ -128,3 +128,20 @@ def test_collect_without_powershell_is_unsupported(tmp_path: Path, monkeypatch: 
     report = collect(timeout=1)
     assert report.probes[0].status == ProbeStatus.unsupported
     assert "powershell.exe not installed" in (report.probes[0].error or "")
+
+
+def test_agent_decode_reads_a_signed_capture_and_checks_it_with_the_token(tmp_path: Path) -> None:
+    from secscan.model.signing import seal
+
+    token = "sst_0123456789ab." + "A" * 43
+    other = "sst_0123456789ab." + "B" * 43
+    sealed = tmp_path / "PC_20261201T000000Z_x.secscan"
+    sealed.write_bytes(seal((CAPTURES / "kms38.json").read_bytes(), token))
+    unchecked = secscan("agent", "decode", str(sealed))
+    assert unchecked.returncode == 0 and "signature not checked here" in unchecked.stderr.decode()
+    assert HostReport.model_validate_json(unchecked.stdout).agent.source == "capture"
+    checked = secscan("agent", "decode", str(sealed), "--unit", "xa-a", "--token", token)
+    assert checked.returncode == 0, checked.stderr.decode()
+    wrong = secscan("agent", "decode", str(sealed), "--unit", "xa-a", "--token", other)
+    assert wrong.returncode == 1 and wrong.stdout == b""
+    assert wrong.stderr.decode().strip().splitlines()[-1].endswith("(altered after signing, or another unit's token)")
