@@ -305,7 +305,7 @@ def test_a_pass_that_dies_between_commit_and_moves_is_finished_by_the_next(colle
 
 
 def test_a_deployment_kit_on_the_usb_stick_is_skipped_not_rejected(collector, tmp_path):
-    run, store, token = collector
+    run, _, token = collector
     (tmp_path / "token.txt").write_text(token)
     kit = CliRunner().invoke(cli, ["agent", "package", "windows", "--unit", UNIT, "--token-file",
                                    str(tmp_path / "token.txt"), "--share", r"\\server\secscan$\van-lang",
