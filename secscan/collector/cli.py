@@ -248,8 +248,8 @@ def import_(obj: dict[str, Any], paths: tuple[str, ...], unit_id: str | None, re
                 raise click.ClickException(str(exc)) from None
         if summary.accepted >= importer.ANALYZE_FROM:
             store.analyze()
-    for name, reason in summary.rejected:
-        click.echo(f"rejected: {name}: {reason}", err=True)
+    for name, reason in summary.rejected:  # both may carry what a hostile file chose: shown, not obeyed
+        click.echo(f"rejected: {_printable(name)}: {_printable(reason)}", err=True)
     skipped = f", {summary.skipped} skipped (not reports)" if summary.skipped else ""
     click.echo(f"accepted {summary.accepted}, duplicate {summary.duplicate}, rejected {len(summary.rejected)}"
                f"{skipped}")
@@ -385,6 +385,27 @@ def hosts(obj: dict[str, Any], unit_id: str | None, stale: float | None, as_json
         table.add_row(*(Text(_printable(c)) for c in cells))
     Console().print(table)
     click.echo(f"{len(rows)} host(s)" + (f" not seen for {stale:g} days" if stale is not None else ""))
+
+
+@collector.command("approve-move")
+@click.argument("host_id")
+@click.option("--reject", is_flag=True, help="two different PCs after all: keep both, drop the flag")
+@click.pass_obj
+def approve_move(obj: dict[str, Any], host_id: str, reject: bool) -> None:
+    """Settle a PC that reported from another unit than the one it is filed under.
+
+    A report whose machine id or MACs match a PC of another unit is never filed under that PC
+    (one unit's token cannot change another unit's PCs): it gets a host of its own, flagged in
+    `collector hosts`. Approving merges the two: the PC moved, with its history."""
+    try:
+        done = _store(obj["db"]).approve_move(host_id, approve=not reject)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    if done["merged_into"]:
+        click.echo(f"host {host_id} merged into {done['merged_into']}: moved from unit {done['from_unit']} "
+                   f"to {done['to_unit']}")
+    else:
+        click.echo(f"host {host_id}: kept as a PC of its own")
 
 
 @collector.command()

@@ -7,6 +7,12 @@ name is a clone: a new host row, ``clone_of`` the first one, both flagged ``clon
 the IT officer, never merged silently. Without a machine id, a shared MAC identifies the host,
 then the hostname within the unit. A rename keeps the MACs; a new NIC keeps the name; an IP
 change touches neither.
+
+A report only ever matches hosts of its own unit: a unit's token must not be able to change
+anything about another unit's PCs by claiming their machine id, MACs or name. A report whose
+identity matches a host of another unit gets a host of its own, in its own unit, with
+``moved_from`` naming the other one: a PC that really moved is a conflict for an administrator
+to approve (``secscan collector approve-move``), and until then both rows stay as they are.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class HostRow:
     macs: set[str] = field(default_factory=set)
     clone_of: str | None = None
     clone_suspect: bool = False
+    moved_from: str | None = None  # the host of another unit whose identity this one matches
     new: bool = False
 
 
@@ -92,9 +99,36 @@ def resolve(index: Index, facts: Facts) -> HostRow:
 
 
 def _pick(index: Index, facts: Facts) -> HostRow:
+    own = _pick_in_unit(index, facts)
+    if own is not None:
+        return own
+    other = _other_unit_match(index, facts)
+    # identity_key is unique: the first host with a machine id holds it, whatever its unit
+    taken = bool(facts.machine_id and index.by_mid.get(facts.machine_id))
+    return _new(index, facts, identity_key=None if taken else facts.machine_id,
+                moved_from=other.id if other else None)
+
+
+def _other_unit_match(index: Index, facts: Facts) -> HostRow | None:
+    """A host of another unit with this report's machine id (and a MAC or the name) or a MAC."""
     rows = index.rows
+    for host_id in index.by_mid.get(facts.machine_id or "", []):
+        row = rows[host_id]
+        if row.unit_id != facts.unit and (row.macs & facts.macs or row.hostname_key == facts.hostname_key):
+            return row
+    for mac in sorted(facts.macs):
+        for host_id in sorted(index.by_mac.get(mac, ())):
+            if rows[host_id].unit_id != facts.unit:
+                return rows[host_id]
+    return None
+
+
+def _pick_in_unit(index: Index, facts: Facts) -> HostRow | None:
+    """The host of the report's own unit it belongs to; a new one (clone) when the machine id is
+    taken by another PC of the unit; None when the unit has no such host yet."""
+    rows = {i: r for i, r in index.rows.items() if r.unit_id == facts.unit}
     if facts.machine_id:
-        same_mid = [rows[i] for i in index.by_mid.get(facts.machine_id, [])]
+        same_mid = [rows[i] for i in index.by_mid.get(facts.machine_id, []) if i in rows]
         if same_mid:
             for row in same_mid:
                 if row.macs & facts.macs:
@@ -112,20 +146,20 @@ def _pick(index: Index, facts: Facts) -> HostRow:
         # A host known before it reported a machine id (e.g. an older agent): match by MAC.
         for mac in sorted(facts.macs):
             for host_id in sorted(index.by_mac.get(mac, ())):
-                row = rows[host_id]
-                if row.machine_id is None:
+                row = rows.get(host_id)
+                if row is not None and row.machine_id is None:
                     row.machine_id = row.identity_key = facts.machine_id
                     return row
-        return _new(index, facts, identity_key=facts.machine_id)
+        return None
     for mac in sorted(facts.macs):
-        ids = sorted(index.by_mac.get(mac, ()))
+        ids = sorted(i for i in index.by_mac.get(mac, ()) if i in rows)
         if ids:
             return rows[ids[0]]
     for host_id in index.by_name.get((facts.unit, facts.hostname_key), []):
         row = rows[host_id]
         if not (row.macs and facts.macs):
             return row
-    return _new(index, facts, identity_key=None)
+    return None
 
 
 def new_host_id() -> str:
@@ -139,10 +173,11 @@ def new_host_id() -> str:
     return f"{value:032x}"
 
 
-def _new(index: Index, facts: Facts, *, identity_key: str | None, clone_of: str | None = None) -> HostRow:
+def _new(index: Index, facts: Facts, *, identity_key: str | None, clone_of: str | None = None,
+         moved_from: str | None = None) -> HostRow:
     row = HostRow(id=new_host_id(), machine_id=facts.machine_id, identity_key=identity_key,
                   hostname_key=facts.hostname_key, unit_id=facts.unit, clone_of=clone_of,
-                  clone_suspect=clone_of is not None, new=True)
+                  clone_suspect=clone_of is not None, moved_from=moved_from, new=True)
     index.add(row)
     return row
 
@@ -150,4 +185,4 @@ def _new(index: Index, facts: Facts, *, identity_key: str | None, clone_of: str 
 def row_from_db(r: Any, macs: set[str]) -> HostRow:
     return HostRow(id=r["id"], machine_id=r["machine_id"], identity_key=r["identity_key"],
                    hostname_key=r["hostname_key"], unit_id=r["unit_id"], macs=set(macs), clone_of=r["clone_of"],
-                   clone_suspect=bool(r["clone_suspect"]))
+                   clone_suspect=bool(r["clone_suspect"]), moved_from=r["moved_from"])

@@ -36,21 +36,30 @@ def _v2(conn: Connection) -> None:
         conn.execute(DropIndex(Index(name), if_exists=True))
 
 
-def _v3(conn: Connection) -> None:
+def _add_columns(conn: Connection, table: str, columns: list[Column]) -> None:
+    """``columns`` added to ``table`` where missing: _v1 builds its tables from today's metadata,
+    so a store created by this version already has them."""
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    # _v1 builds its tables from today's metadata, so a store created by this version already has
-    # hosts.agent: add the column only to stores that predate it.
-    if "agent" not in {c["name"] for c in inspect(conn).get_columns("hosts")}:
-        Operations(MigrationContext.configure(conn)).add_column("hosts", Column("agent", String(64), nullable=True))
+    have = {c["name"] for c in inspect(conn).get_columns(table)}
+    ops = Operations(MigrationContext.configure(conn))
+    for column in columns:
+        if column.name not in have:
+            ops.add_column(table, column)
+
+
+def _v3(conn: Connection) -> None:
+    _add_columns(conn, "hosts", [Column("agent", String(64), nullable=True),
+                                 Column("moved_from", String(32), nullable=True)])
     schema.metadata.create_all(conn, tables=[schema.captures])
 
 
 STEPS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "units, tokens, hosts, reports, results, scans, findings", _v1),
     (2, "drop ix_hosts_unit_id and ix_reports_host_id (prefixes of composite indexes)", _v2),
-    (3, "raw Windows captures kept beside their reports; how each host reports (hosts.agent)", _v3),
+    (3, "raw Windows captures kept beside their reports; how each host reports (hosts.agent); hosts whose "
+        "identity another unit's host holds, pending an approved move (hosts.moved_from)", _v3),
 ]
 LATEST = STEPS[-1][0]
 

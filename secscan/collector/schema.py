@@ -81,6 +81,9 @@ hosts = Table(
     Column("clone_suspect", Boolean, nullable=False, default=False),
     # How its latest report came: "script/2" (collect.ps1 version 2), "agent/0.1.0" (v3)
     Column("agent", String(64), nullable=True),
+    # A report matched a host of another unit: this row is its own, pending an administrator's
+    # approval of the move (`collector hosts approve-move`); the other unit's row is untouched (v3)
+    Column("moved_from", String(32), nullable=True),
     Index("ix_hosts_unit_hostname", "unit_id", "hostname_key"),
 )
 

@@ -79,6 +79,11 @@ def _file(path: str, max_bytes: int, explicit: bool) -> Iterator[Source]:
         yield Source(path, skipped=True)
         return
     try:
+        if not explicit and os.path.islink(path):
+            # a link inside a folder being imported could point anywhere (another user's files,
+            # /dev): only files really in the folder are read; a link named on the command line is
+            yield Source(path, error="symbolic link inside the folder: not followed")
+            return
         st = os.stat(path)  # before opening: opening a FIFO or a device could block or never end
         if not stat.S_ISREG(st.st_mode):
             yield Source(path, error="not a regular file")

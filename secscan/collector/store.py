@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, union
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from secscan.collector import identity, migrations
 from secscan.collector import schema as t
@@ -287,7 +287,9 @@ class Store:
             try:  # one transaction: the token checks and the writes; no savepoint while nothing conflicts
                 with self._write() as conn:
                     self._ingest(conn, items, unit, require_signature, savepoint=False)
-            except IntegrityError:  # all rolled back: again, with the batch in a savepoint to fall back from
+            except Exception as exc:  # all rolled back: again, with the batch in a savepoint to fall back from
+                if not _one_reports_fault(exc):
+                    raise
                 items = fresh()
                 with self._write() as conn:
                     self._ingest(conn, items, unit, require_signature)
@@ -325,7 +327,9 @@ class Store:
         try:
             with conn.begin_nested():
                 self._store_batch(conn, todo)
-        except IntegrityError:
+        except Exception as exc:
+            if not _one_reports_fault(exc):
+                raise
             for item in todo:  # the batch is rolled back to its savepoint: retry each alone
                 self._store_one(conn, item)
 
@@ -360,6 +364,14 @@ class Store:
                 if attempt:
                     item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind,
                                            f"conflict while storing: {exc.orig}", 409)
+            except Exception as exc:
+                if not _one_reports_fault(exc):
+                    raise
+                # This report alone cannot be stored (a value the contract let through that the
+                # store cannot take): refused for good, the rest of its batch stored.
+                item.outcome = Outcome("rejected", item.parsed.id, item.parsed.kind,
+                                       f"cannot be stored: {type(exc).__name__}: {str(exc)[:200]}", 422)
+                return
 
     def _authorise(self, item: _Item, keys: dict[str, TokenInfo], known_units: set[str], unit: str | None,
                    require_signature: bool) -> None:
@@ -475,7 +487,7 @@ class Store:
         for host_id in sorted(touched):
             row = index.rows[host_id]
             values = {**states[host_id], "machine_id": row.machine_id, "identity_key": row.identity_key,
-                      "clone_of": row.clone_of, "clone_suspect": row.clone_suspect}
+                      "clone_of": row.clone_of, "clone_suspect": row.clone_suspect, "moved_from": row.moved_from}
             if row.new:
                 inserts.append({"id": host_id, **values})
             else:
@@ -511,18 +523,21 @@ class Store:
         """Every stored host any of these reports could belong to (same machine id, a shared MAC,
         or the same hostname), with its MACs: one query for the whole batch when none is stored
         yet (a batch of new PCs), three otherwise."""
-        named = [f for f in facts if f.unit is not None]
-        orphans = [f for f in facts if f.unit is None]
-        params = {"units": sorted({f.unit for f in named}), "names": sorted({f.hostname_key for f in named}),
-                  "orphan_names": sorted({f.hostname_key for f in orphans}),
-                  "mids": sorted({f.machine_id for f in facts if f.machine_id}),
-                  "macs": sorted({m for f in facts for m in f.macs})}
-        query = _Ingest.candidates(bool(orphans), bool(params["mids"]), bool(params["macs"]))
-        ids = sorted(set(conn.execute(query, params).scalars()))
-        rows = conn.execute(_Ingest.hosts_by_id, {"ids": ids}).mappings().all() if ids else []
+        found: set[str] = set()
+        for part in _by_parameters(facts):
+            named = [f for f in part if f.unit is not None]
+            orphans = [f for f in part if f.unit is None]
+            params = {"units": sorted({f.unit for f in named}), "names": sorted({f.hostname_key for f in named}),
+                      "orphan_names": sorted({f.hostname_key for f in orphans}),
+                      "mids": sorted({f.machine_id for f in part if f.machine_id}),
+                      "macs": sorted({m for f in part for m in f.macs})}
+            query = _Ingest.candidates(bool(orphans), bool(params["mids"]), bool(params["macs"]))
+            found.update(conn.execute(query, params).scalars())
+        ids = sorted(found)
+        rows = [r for chunk in _chunked(ids) for r in conn.execute(_Ingest.hosts_by_id, {"ids": chunk}).mappings()]
         stored_macs: dict[str, set[str]] = {}
-        if rows:
-            for host_id, mac in conn.execute(_Ingest.macs_of, {"ids": [r["id"] for r in rows]}):
+        for chunk in _chunked([r["id"] for r in rows]):
+            for host_id, mac in conn.execute(_Ingest.macs_of, {"ids": chunk}):
                 stored_macs.setdefault(host_id, set()).add(mac)
         index = identity.Index()
         states: dict[str, dict[str, Any]] = {}
@@ -675,7 +690,44 @@ class Store:
             r["macs"] = macs.get(r["id"], [])
             r["first_seen"], r["last_seen"] = _utc(r["first_seen"]), _utc(r["last_seen"])
             r["agent_label"], r["agent_note"] = describe_agent(r["agent"])
+            if r["moved_from"]:
+                r["agent_note"] = "; ".join(filter(None, [
+                    f"claims the identity of host {r['moved_from'][:8]} of another unit: a move pending "
+                    f"`secscan collector approve-move {r['id']}`", r["agent_note"]]))
         return rows
+
+    def approve_move(self, host_id: str, approve: bool = True) -> dict[str, Any]:
+        """Settle a move conflict (a host whose identity another unit's host holds, ``moved_from``).
+        Approved: the PC moved; the two rows become one, in the new unit, with the history of both
+        (reports keep the unit they were filed under). Refused: two different PCs; the flag goes.
+        Raises KeyError (one line) when ``host_id`` has no pending move."""
+        h = t.hosts
+        with self._write() as conn:
+            new = conn.execute(select(h).where(h.c.id == host_id)).mappings().first()
+            if new is None or new["moved_from"] is None:
+                raise KeyError(f"host {host_id}: no move pending approval")
+            old = conn.execute(select(h).where(h.c.id == new["moved_from"])).mappings().first()
+            if not approve or old is None:
+                conn.execute(h.update().where(h.c.id == host_id).values(moved_from=None))
+                return {"host": host_id, "merged_into": None}
+            newer = new if _utc(new["last_seen"]) >= _utc(old["last_seen"]) else old
+            kept = old["id"]
+            for table in (t.reports, t.captures, t.results):
+                conn.execute(table.update().where(table.c.host_id == host_id).values(host_id=kept))
+            have = set(conn.execute(select(t.host_macs.c.mac).where(t.host_macs.c.host_id == kept)).scalars())
+            moved = set(conn.execute(select(t.host_macs.c.mac).where(t.host_macs.c.host_id == host_id)).scalars())
+            conn.execute(t.host_macs.delete().where(t.host_macs.c.host_id == host_id))
+            if moved - have:
+                conn.execute(t.host_macs.insert(), [{"host_id": kept, "mac": m} for m in sorted(moved - have)])
+            if newer is new:  # the old unit's last judgement is not the PC's any more
+                conn.execute(t.results.delete().where(and_(t.results.c.host_id == kept,
+                                                           t.results.c.report_id != new["last_report_id"])))
+            conn.execute(h.delete().where(h.c.id == host_id))
+            conn.execute(h.update().where(h.c.id == kept).values(
+                unit_id=new["unit_id"], first_seen=min(_utc(new["first_seen"]), _utc(old["first_seen"])),
+                **{k: newer[k] for k in ("hostname", "hostname_key", "os_name", "ips", "agent", "last_seen",
+                                         "last_report_id")}))
+            return {"host": host_id, "merged_into": kept, "from_unit": old["unit_id"], "to_unit": new["unit_id"]}
 
     def report_document(self, report_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -714,6 +766,40 @@ class Store:
                     for name, table in (("units", t.units), ("tokens", t.tokens), ("hosts", t.hosts),
                                         ("reports", t.reports), ("results", t.results), ("scans", t.scans),
                                         ("findings", t.findings))}
+
+
+# Values bound in one statement at most: PostgreSQL's protocol counts parameters in 16 bits
+# (65,535), and a batch of reports with many interfaces each can name more MACs than that.
+MAX_PARAMETERS = 30_000
+
+
+def _chunked(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), MAX_PARAMETERS):
+        yield values[start:start + MAX_PARAMETERS]
+
+
+def _by_parameters(facts: list[identity.Facts]) -> Iterator[list[identity.Facts]]:
+    """The batch's facts in parts whose host lookup binds at most MAX_PARAMETERS values (one part
+    for any ordinary batch)."""
+    part: list[identity.Facts] = []
+    size = 0
+    for f in facts:
+        cost = len(f.macs) + 4  # its MACs, machine id, name, unit (an upper bound: duplicates count once)
+        if part and size + cost > MAX_PARAMETERS:
+            yield part
+            part, size = [], 0
+        part.append(f)
+        size += cost
+    if part:
+        yield part
+
+
+def _one_reports_fault(exc: BaseException) -> bool:
+    """Whether a failure while storing a batch may come from one of its reports (a conflict, a
+    value that overflows or that the database refuses), so that storing them one by one isolates
+    it; a database that is down or locked fails every report alike, and the batch is refused
+    whole (HTTP 503, retried)."""
+    return isinstance(exc, IntegrityError | DataError) or not isinstance(exc, DBAPIError)
 
 
 def _script_version(agent: str) -> int | None:

@@ -365,7 +365,8 @@ def test_v3_adds_captures_and_the_agent_column_to_a_v2_store(db_url):
         with engine.begin() as conn:
             migrations._v1(conn)
             migrations._v2(conn)
-            Operations(MigrationContext.configure(conn)).drop_column("hosts", "agent")  # as v2 made it
+            for column in ("agent", "moved_from"):  # as v2 made it
+                Operations(MigrationContext.configure(conn)).drop_column("hosts", column)
             migrations._set_version(conn, 2)
             stamp = datetime.now(UTC)
             conn.execute(t.units.insert().values(id="xa-a", name="UBND xã A", updated_at=stamp))
@@ -374,7 +375,7 @@ def test_v3_adds_captures_and_the_agent_column_to_a_v2_store(db_url):
         old = Store(engine)
         assert old.migrate() == [3]
         old.check()
-        assert "agent" in {c["name"] for c in inspect(engine).get_columns("hosts")}
+        assert {"agent", "moved_from"} <= {c["name"] for c in inspect(engine).get_columns("hosts")}
         assert inspect(engine).has_table("captures")
         assert [h["hostname"] for h in old.hosts()] == ["PC1"] and old.hosts()[0]["agent"] is None
     finally:
