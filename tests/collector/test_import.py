@@ -345,3 +345,42 @@ def test_a_large_import_refreshes_the_planner_statistics(store, token, rng, tmp_
     with store.engine.connect() as conn:
         analyzed = dict(conn.execute(text("SELECT relname, last_analyze FROM pg_stat_user_tables")).all())
     assert all(analyzed[name] is not None for name in ("hosts", "host_macs", "reports", "results")), analyzed
+
+
+@pytest.mark.slow
+def test_an_import_killed_again_and_again_loses_and_doubles_nothing(db_url, tmp_path):
+    """The import is killed with SIGKILL at random moments, five times, then run to the end: every
+    report is stored exactly once, on SQLite and on PostgreSQL."""
+    import random
+
+    from secscan.collector.db import open_engine
+    from secscan.collector.store import Store
+
+    store = Store(open_engine(db_url))
+    store.migrate()
+    store.upsert_units([{"id": "xa-a", "name": "UBND xã A"}])
+    token = store.create_token("xa-a")[1]
+    rng = random.Random(16)
+    docs = [host_report(rng, h, token=token) for h in fleet(4_000, ["xa-a"], seed=16)]
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    for i, doc in enumerate(docs):
+        (folder / f"{i:05d}.json").write_text(json.dumps(doc))
+    cmd = [sys.executable, "-m", "secscan", "collector", "--db", db_url, "import", "-q", "--batch", "300", str(folder)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    seen = [0]
+    for _ in range(5):  # each run killed once it has committed one to three more batches
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        goal = min(seen[-1] + 300 * rng.randint(1, 3), 3_900)
+        while proc.poll() is None and store.counts()["reports"] < goal:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        seen.append(store.counts()["reports"])
+    final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert final.returncode == 0, final.stderr
+    counts = store.counts()
+    assert counts["reports"] == counts["hosts"] == 4_000, (seen, counts)
+    assert f"accepted {4_000 - seen[-1]}, duplicate {seen[-1]}, rejected 0" in final.stdout
+    assert seen == sorted(seen) and seen[-1] < 4_000, seen  # progress kept between kills, the last mid-import
+    store.engine.dispose()
