@@ -14,7 +14,7 @@ from typing import Any
 from secscan.agent.data import load
 from secscan.agent.windows.defender import activator_threats
 from secscan.agent.windows.products import Inventory, Lines, find
-from secscan.agent.windows.values import as_dict, as_list, as_text
+from secscan.agent.windows.values import TEXT_OR_NULL, as_dict, as_list, as_text
 
 
 def tools() -> list[dict[str, Any]]:
@@ -77,13 +77,30 @@ def parse_files(section: Any) -> list[dict[str, Any]]:
             for path in (as_text(p, "present[]", 1024) for p in as_list(data.get("present"))) if path]
 
 
+def _task(task: Any) -> tuple[str, str]:
+    """A scheduled task's path and its actions' command lines, joined."""
+    task = as_dict(task, "tasks[]")
+    path = as_text(task.get("path"), "task.path", 1024) or ""
+    return path, " ".join(as_text(a, "task.actions[]", 2048) or "" for a in as_list(task.get("actions")))
+
+
+def _as_written(task: Any) -> bool:
+    """The task is as collect.ps1 writes it: an object with a text (or null) path and a list of texts."""
+    return (type(task) is dict and type(task.get("path")) in TEXT_OR_NULL
+            and type(actions := task.get("actions")) is list and set(map(type, actions)) <= {str})
+
+
+def _tasks(section: Any) -> list[tuple[str, str]]:
+    tasks = as_list(as_dict(section, "scheduled_tasks").get("tasks"))
+    if all(map(_as_written, tasks)):
+        # Read as _task reads them, without its calls per value (a PC has ~180 tasks).
+        return [((task.get("path") or "").strip()[:1024], " ".join([a.strip()[:2048] for a in task["actions"]]))
+                for task in tasks]
+    return [_task(task) for task in tasks]  # each value checked in order: the first bad one raises
+
+
 def parse_tasks(section: Any) -> list[dict[str, Any]]:
-    rows = []
-    for task in as_list(as_dict(section, "scheduled_tasks").get("tasks")):
-        task = as_dict(task, "tasks[]")
-        path = as_text(task.get("path"), "task.path", 1024) or ""
-        actions = " ".join(as_text(a, "task.actions[]", 2048) or "" for a in as_list(task.get("actions")))
-        rows.append((path, actions))
+    rows = _tasks(section)
     paths, actions = Lines([r[0] for r in rows]), Lines([r[1] for r in rows])
     tool_of: dict[int, tuple[str, str]] = {}  # task -> (tool, confidence); the first tool listed wins
     for entry in tools():

@@ -268,8 +268,8 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
 
     if (wu := d.data("windows_update")) is not None:
         build = host["os"].get("build") if host else None
-        svc = d.data("services")
-        mode = d.attempt("services", lambda: windows_update.service_start_mode(svc)) if svc is not None else None
+        services = inv.services if d.status("services") == ProbeStatus.ok else None
+        mode = None if services is None else d.attempt("services", lambda: windows_update.service_start_mode(services))
         decided = d.attempt("windows_update", lambda: windows_update.parse(wu, build, mode))
         if decided is not None:
             if facts.get("hardening.patches", {}) is None:
@@ -278,7 +278,7 @@ def _hardening(d: _Decoder, inv: Inventory, facts: dict[str, Any], collected_at:
             if decided[0] is None:
                 d.records["windows_update"].error = f"auto_updates unknown: {basis}"[:500]
     if (ports := d.data("listening_ports")) is not None:
-        processes = d.data("processes")
+        processes = inv.processes if d.status("processes") == ProbeStatus.ok else None
         names = (d.attempt("processes", lambda: listening.process_names(processes)) or {}) if processes else {}
         facts["hardening.listening_ports"] = d.attempt("listening_ports", lambda: listening.parse(ports, names))
 

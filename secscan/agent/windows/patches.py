@@ -40,6 +40,23 @@ def _readings(raw: Any, collected_at: datetime) -> tuple[datetime | None, dateti
     return when, when, ""
 
 
+def _text_or_none(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _dates(raw: Any, iso_raw: Any, collected_at: datetime) -> tuple[datetime | None, datetime | None, str]:
+    """One hotfix's (M/d reading, d/M reading, why unreadable) from its raw InstalledOn and the
+    script's ISO reading of it; raises ValueError when the ISO text is no date."""
+    iso = parse_date(iso_raw, "installed_on_iso")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return iso, iso, ""  # no raw text: the script's date, or an undated row
+    month_first, day_first, why = _readings(raw, collected_at)
+    readings = {d.date() for d in (month_first, day_first) if d}
+    if iso and readings and iso.date() not in readings:
+        return None, None, f"{raw!r} and the script's reading {iso.date()} disagree"
+    return month_first, day_first, why
+
+
 def parse(section: Any, collected_at: datetime) -> tuple[dict[str, Any], list[Unread]]:
     """Hotfix ids and the newest install date. ``InstalledOn`` is documented as M/d/yyyy; the only
     cross-check a bare '5/11/2026' has is the other rows: a row that can only be day-first
@@ -50,20 +67,21 @@ def parse(section: Any, collected_at: datetime) -> tuple[dict[str, Any], list[Un
     it could be newer than the newest date read, ``last_patch_at`` is None with the reason."""
     ids: list[str] = []
     rows: list[tuple[str, datetime | None, datetime | None, str]] = []  # (hotfix, M/d, d/M, why unreadable)
+    # Hotfixes installed together carry the same date texts (a real PC has ~150 rows on a few dozen
+    # days): each pair of texts is read once. Other shapes (numbers, date objects) are read per row.
+    read: dict[tuple[str | None, str | None], tuple[datetime | None, datetime | None, str]] = {}
     for item in as_list(as_dict(section, "hotfixes").get("hotfixes")):
         item = as_dict(item, "hotfixes[]")
         hotfix = as_text(item.get("id"), "hotfix.id")
         if hotfix:
             ids.append(hotfix)
-        iso = parse_date(item.get("installed_on_iso"), "installed_on_iso")
-        raw = item.get("installed_on")
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            month_first, day_first, why = iso, iso, ""  # no raw text: the script's date, or an undated row
+        raw, iso = item.get("installed_on"), item.get("installed_on_iso")
+        if _text_or_none(raw) and _text_or_none(iso):
+            if (raw, iso) not in read:
+                read[raw, iso] = _dates(raw, iso, collected_at)
+            month_first, day_first, why = read[raw, iso]
         else:
-            month_first, day_first, why = _readings(raw, collected_at)
-            readings = {d.date() for d in (month_first, day_first) if d}
-            if iso and readings and iso.date() not in readings:
-                month_first, day_first, why = None, None, f"{raw!r} and the script's reading {iso.date()} disagree"
+            month_first, day_first, why = _dates(raw, iso, collected_at)
         if month_first or day_first or why:
             rows.append((hotfix or "a hotfix without an id", month_first, day_first, why))
 

@@ -10,27 +10,40 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
+from operator import add
 from typing import Any
 
-from secscan.agent.windows.values import as_dict, as_list, as_text
+from secscan.agent.windows.values import as_dict, as_list, as_texts
+
+
+def _texts(values: list[str | None]) -> list[str]:
+    return [value or "" for value in values]
 
 
 def _exe(name: str) -> str:
-    name = name.lower()
-    return name[:-4] if name.endswith(".exe") else name
+    return name.lower().removesuffix(".exe")
 
 
-@dataclass(frozen=True)
+# Not frozen: a PC lists hundreds of services, processes and programs, and a frozen dataclass
+# takes three times as long to make. Nothing changes them once read.
+@dataclass(slots=True)
 class Service:
     name: str
     display: str
     running: bool
+    start_mode: Any  # as the capture wrote it: only wuauserv's is read (windows_update.service_start_mode)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
+class Process:
+    name: str
+    pid: Any  # as the capture wrote it: read only to name the owners of listening ports (listening.py)
+
+
+@dataclass(slots=True)
 class App:
     name: str
     publisher: str
@@ -41,12 +54,12 @@ class Lines:
     (much faster than one regular expression per text, or an alternation over the whole text)."""
 
     def __init__(self, texts: list[str]) -> None:
-        self.text = "\n".join(t.replace("\n", " ") for t in texts).lower()
-        self.starts = []
-        offset = 0
-        for t in texts:
-            self.starts.append(offset)
-            offset += len(t) + 1
+        joined = "\n".join(texts)
+        if joined.count("\n") > len(texts) - 1:  # a text with line breaks of its own: "\n" only separates
+            joined = "\n".join(t.replace("\n", " ") for t in texts)
+        self.text = joined.lower()
+        # where each text starts: the lengths of the texts before it, and one separator after each
+        self.starts = list(map(add, accumulate(map(len, texts), initial=0), range(len(texts))))
 
     def containing(self, needles: list[str]) -> list[int]:
         """Indexes of the texts that contain any of the needles (case-insensitive), in order."""
@@ -62,12 +75,14 @@ class Lines:
 
 @dataclass
 class Inventory:
-    """What the capture saw installed or running; None for a list whose section failed."""
+    """What the capture saw installed or running; None for a list whose section failed. Each list
+    is read once here and shared by every parser that needs it."""
 
     services: list[Service] | None
-    processes: list[str] | None
+    processes: list[Process] | None
     uninstall: list[App] | None
     _services_by_name: dict[str, list[Service]] = field(default_factory=dict, repr=False)
+    _service_keys: list[str] = field(default_factory=list, repr=False)  # the names lower-cased, in order
     _processes_by_key: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _app_names: Lines = field(default_factory=lambda: Lines([]), repr=False)
     _app_publishers: Lines = field(default_factory=lambda: Lines([]), repr=False)
@@ -78,33 +93,36 @@ class Inventory:
 
     @classmethod
     def parse_services(cls, section: Any) -> list[Service]:
-        return [Service(as_text(r.get("name"), "service.name") or "",
-                        as_text(r.get("display_name"), "service.display_name") or "",
-                        (as_text(r.get("state"), "service.state") or "").lower() == "running")
-                for r in cls._rows(section, "services")]
+        rows = cls._rows(section, "services")
+        names, displays, states = as_texts(rows, {"name": "service.name", "display_name": "service.display_name",
+                                                  "state": "service.state"})
+        running = [(state or "").lower() == "running" for state in states]
+        return list(map(Service, _texts(names), _texts(displays), running, [row.get("start_mode") for row in rows]))
 
     @classmethod
-    def parse_processes(cls, section: Any) -> list[str]:
-        return [as_text(r.get("name"), "process.name") or "" for r in cls._rows(section, "processes")]
+    def parse_processes(cls, section: Any) -> list[Process]:
+        rows = cls._rows(section, "processes")
+        (names,) = as_texts(rows, {"name": "process.name"})
+        return list(map(Process, _texts(names), [row.get("pid") for row in rows]))
 
     @classmethod
     def parse_uninstall(cls, section: Any) -> list[App]:
-        return [App(as_text(r.get("name"), "uninstall.name") or "",
-                    as_text(r.get("publisher"), "uninstall.publisher") or "")
-                for r in cls._rows(section, "entries")]
+        names, publishers = as_texts(cls._rows(section, "entries"),
+                                     {"name": "uninstall.name", "publisher": "uninstall.publisher"})
+        return list(map(App, _texts(names), _texts(publishers)))
 
     @classmethod
-    def build(cls, services: list[Service] | None, processes: list[str] | None,
+    def build(cls, services: list[Service] | None, processes: list[Process] | None,
               apps: list[App] | None) -> Inventory:
         inv = cls(services, processes, apps)
         for svc in services or []:
-            inv._services_by_name.setdefault(svc.name.lower(), []).append(svc)
-            if svc.display.lower() != svc.name.lower():
-                inv._services_by_name.setdefault(svc.display.lower(), []).append(svc)
-        by_key: dict[str, list[str]] = defaultdict(list)
-        for name in processes or []:
-            by_key[_exe(name)].append(name)
-        inv._processes_by_key = dict(by_key)
+            name, display = svc.name.lower(), svc.display.lower()
+            inv._service_keys.append(name)
+            inv._services_by_name.setdefault(name, []).append(svc)
+            if display != name:
+                inv._services_by_name.setdefault(display, []).append(svc)
+        for proc in processes or []:
+            inv._processes_by_key.setdefault(_exe(proc.name), []).append(proc.name)
         inv._app_names = Lines([a.name for a in apps or []])
         inv._app_publishers = Lines([a.publisher for a in apps or []])
         return inv
@@ -169,8 +187,8 @@ def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
                 services.append(svc.name)
                 running = bool(running) or svc.running
     for prefix in (p.lower() for p in entry.get("service_prefixes", [])):
-        for svc in inv.services or []:
-            if svc.name.lower().startswith(prefix) and id(svc) not in seen:
+        for svc, key in zip(inv.services or [], inv._service_keys, strict=True):
+            if key.startswith(prefix) and id(svc) not in seen:
                 seen.add(id(svc))
                 services.append(svc.name)
                 running = bool(running) or svc.running

@@ -106,6 +106,21 @@ def as_text(value: Any, field: str = "value", limit: int = 512) -> str | None:
     return value[:limit] if value else None
 
 
+TEXT_OR_NULL = {str, type(None)}  # what as_text only strips and cuts; other types it converts or refuses
+
+
+def as_texts(rows: list[dict[str, Any]], fields: dict[str, str], limit: int = 512) -> list[list[str | None]]:
+    """``as_text(row.get(key), field, limit)`` for every row, one list per key of ``fields``. When
+    every value is text or null (what the script writes), a column is read without a call per
+    value: a PC lists hundreds of services and programs. Otherwise row by row, so the value that
+    raises is the first unreadable one in row order, as in a loop over the rows."""
+    columns = [[row.get(key) for row in rows] for key in fields]
+    if all(set(map(type, column)) <= TEXT_OR_NULL for column in columns):
+        return [[(value and value.strip()[:limit]) or None for value in column] for column in columns]
+    read = [[as_text(row.get(key), field, limit) for key, field in fields.items()] for row in rows]
+    return [[values[i] for values in read] for i in range(len(fields))]
+
+
 def parse_date(value: Any, field: str = "date") -> datetime | None:
     """Every date shape a capture may hold, as an aware UTC datetime (None: no date / "never").
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.agent.data import load
-from secscan.agent.windows.values import as_dict, as_dword, as_int, as_list, as_text
+from secscan.agent.windows.products import Service
+from secscan.agent.windows.values import as_dict, as_dword, as_int, as_text
 
 
 def parse(section: Any, build: int | None, service_start_mode: str | None = None) -> tuple[bool | None, str]:
@@ -67,10 +68,10 @@ def _local(data: dict[str, Any], table: dict[str, Any]) -> tuple[bool | None, st
     return None, f"local setting unknown: {agent}, {setting}"
 
 
-def service_start_mode(services: Any, name: str = "wuauserv") -> str | None:
-    """Win32_Service.StartMode (Auto, Manual, Disabled) of one service in the ``services`` section."""
-    for row in as_list(as_dict(services, "services").get("services")):
-        row = as_dict(row, "services[]")
-        if (as_text(row.get("name"), "service.name") or "").lower() == name:
-            return as_text(row.get("start_mode"), "service.start_mode")
+def service_start_mode(services: list[Service], name: str = "wuauserv") -> str | None:
+    """Win32_Service.StartMode (Auto, Manual, Disabled) of one service in the ``services`` section
+    (read by products.Inventory.parse_services)."""
+    for service in services:
+        if service.name.lower() == name:
+            return as_text(service.start_mode, "service.start_mode")
     return None

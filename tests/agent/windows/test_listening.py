@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from secscan.agent.windows import decode_capture, listening
+from secscan.agent.windows.products import Inventory
 from secscan.model.common import ProbeStatus
 
 from .conftest import CAPTURES, decode
@@ -51,8 +52,8 @@ def test_get_nettcpconnection_rows_with_process_names() -> None:
                "tcp": [{"address": "0.0.0.0", "port": 23, "pid": 1312}, {"address": "::", "port": 23, "pid": 1312},
                        {"address": "0.0.0.0", "port": 23, "pid": 1312}],  # a duplicate row is one listener
                "udp": {"address": "0.0.0.0", "port": 69, "pid": 999}}  # PS 5.1: one row as an object
-    names = listening.process_names({"processes": [{"name": "tlntsvr.exe", "pid": 1312},
-                                                   {"name": "System", "pid": 4}, {"name": "old", "path": None}]})
+    names = listening.process_names(Inventory.parse_processes({"processes": [
+        {"name": "tlntsvr.exe", "pid": 1312}, {"name": "System", "pid": 4}, {"name": "old", "path": None}]}))
     assert names == {1312: "tlntsvr.exe", 4: "System"}
     assert listening.parse(section, names) == [
         {"port": 23, "proto": "tcp", "address": "0.0.0.0", "process": "tlntsvr.exe"},

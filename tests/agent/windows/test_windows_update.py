@@ -11,6 +11,7 @@ import pytest
 
 from secscan.agent.data import load
 from secscan.agent.windows import decode_capture, windows_update
+from secscan.agent.windows.products import Inventory
 from secscan.model.common import ProbeStatus
 
 from .conftest import CAPTURES
@@ -77,9 +78,10 @@ def test_wsus_is_named_in_the_basis() -> None:
 def test_service_start_mode_from_the_services_section_when_the_registry_had_none() -> None:
     services = {"services": [{"name": "Spooler", "start_mode": "Auto"},
                              {"name": "wuauserv", "start_mode": "Disabled"}]}
-    assert windows_update.service_start_mode(services) == "Disabled"
-    assert windows_update.service_start_mode({"services": {"name": "wuauserv", "start_mode": "Manual"}}) == "Manual"
-    assert windows_update.service_start_mode({"services": []}) is None
+    assert windows_update.service_start_mode(Inventory.parse_services(services)) == "Disabled"
+    one = {"services": {"name": "wuauserv", "start_mode": "Manual"}}  # PS 5.1: one row as an object
+    assert windows_update.service_start_mode(Inventory.parse_services(one)) == "Manual"
+    assert windows_update.service_start_mode(Inventory.parse_services({"services": []})) is None
     sec = section(start=None)
     assert windows_update.parse(sec, WIN10, "Disabled")[0] is False
     assert windows_update.parse(sec, WIN10, "Manual")[0] is True
