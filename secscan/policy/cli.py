@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -25,12 +26,18 @@ def policy() -> None:
 @policy.command("lint")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def policy_lint(files: tuple[Path, ...]) -> None:
-    """Lint baseline FILES (default: the shipped policies). Errors: FILE:LINE: FIELD: REASON."""
+    """Lint baseline FILES (default: the shipped policies and remediation catalogue). Errors:
+    FILE:LINE: FIELD: REASON. A file with ``schema: secscan.remediation/1`` is linted as a
+    remediation catalogue, checked against the baselines given and the shipped ones."""
     from secscan.policy.baseline import check_baseline_file, default_policy_files
+    from secscan.policy.remediation import default_catalogue_files, is_catalogue_file
 
     paths = list(files) or default_policy_files()
+    catalogue_paths = [p for p in paths if is_catalogue_file(p)] if files else default_catalogue_files()
+    paths = [p for p in paths if p not in catalogue_paths]
     failed = False
     ids: dict[str, Path] = {}
+    good = []
     for path in paths:
         compiled, errors = check_baseline_file(path)
         if compiled is not None and compiled.id in ids:
@@ -41,9 +48,33 @@ def policy_lint(files: tuple[Path, ...]) -> None:
             _print_errors(errors)
         elif compiled is not None:
             ids[compiled.id] = path
+            good.append(compiled)
             click.echo(f"{path}: ok ({compiled.id} {compiled.baseline.version}, {len(compiled.controls)} controls)")
+    if catalogue_paths and not _lint_catalogue(catalogue_paths, good, set(ids)):
+        failed = True
     if failed:
         sys.exit(1)
+
+
+def _lint_catalogue(paths: list[Path], baselines: list[Any], given: set[str]) -> bool:
+    """The remediation catalogue, against the baselines linted here and the shipped ones."""
+    from secscan.policy.baseline import load_baselines
+    from secscan.policy.remediation import check_catalogue
+    from secscan.policy.source import PolicyError
+
+    # a broken shipped baseline is reported by its own lint; the catalogue is checked against the rest
+    with contextlib.suppress(PolicyError):
+        baselines = baselines + [b for b in load_baselines().values() if b.id not in given]
+    catalogue, errors = check_catalogue(paths, baselines)
+    if catalogue is None:
+        _print_errors(errors)
+        return False
+    listed = ", ".join(f"{k} {v}" for k, v in catalogue.files.items())
+    against = ", ".join(b.id for b in baselines)
+    click.echo(f"{', '.join(str(p) for p in paths)}: ok (remediation catalogue {listed}: {len(catalogue.fixes)} fixes "
+               f"for {len({f.control for f in catalogue.fixes.values()})} controls, "
+               f"guidance for {len(catalogue.guidance)} controls; checked against {against})")
+    return True
 
 
 @click.group()

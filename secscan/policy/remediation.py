@@ -1,0 +1,396 @@
+"""The remediation catalogue (``policies/remediation/*.yaml``, ``secscan.remediation/1``): for each
+control that can be fixed safely on Windows, PowerShell 5.1 snippets to check, apply and undo the
+fix, the Windows builds it applies to and its sources; for controls that must not be scripted,
+guidance text naming each PC's evidence. Data only, like the baselines: this module loads and
+lints it (every error ``FILE:LINE: FIELD: REASON``); ``secscan.remediate`` writes the scripts.
+
+Lint, beyond the shape: every fix has check, apply and undo and at least one https source; the
+snippets are ASCII, never ``exit`` (it would end the officer's whole script) and declare no
+``param`` (the script does); a check only reads (no cmdlet or command that changes a setting);
+helpers a fix ``uses`` exist and define the function they are named after; ``instead_of`` names a
+fix of the same control; ``applies_when`` and guidance evidence are JMESPath over a HostReport
+whose fact paths exist; a fix limited to some PCs has guidance for the others. Given the
+baselines, every control exists and is judged on Windows, and the values a fix sets (``meets``)
+satisfy the baseline's threshold at every level. The PowerShell grammar itself is checked by the
+tests (tree-sitter-powershell is a development dependency, not a runtime one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, ValidationError
+
+from secscan.model.common import Contract, ShortText, Text
+from secscan.model.policy import LEVELS, ControlId, Localized
+from secscan.policy import expr
+from secscan.policy.source import LintError, PolicyError, Source, pydantic_errors, read
+
+REMEDIATION_SCHEMA = "secscan.remediation/1"
+# Windows 7 SP1: the oldest Windows that runs PowerShell 5.1 (WMF 5.1). A fix limited above it,
+# or by ``applies_when``, must leave guidance for the PCs it does not cover.
+OLDEST_BUILD = 7601
+
+FixId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
+HelperName = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*-[A-Z][A-Za-z0-9]*$")]
+Snippet = Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+def _https(value: str) -> str:
+    if not re.fullmatch(r"https://[^\s/]+/\S*", value):
+        raise ValueError("must be an https:// address (a public page, e.g. Microsoft's documentation)")
+    return value
+
+
+class SourceRef(Contract):
+    url: Annotated[str, Field(max_length=512), AfterValidator(_https)]
+    title: ShortText
+
+
+class WindowsRange(Contract):
+    min_build: int = Field(default=OLDEST_BUILD, ge=0)
+    max_build: int | None = Field(default=None, ge=0)
+    label: ShortText  # for people: "Windows 7 SP1, 8.1, 10, 11"
+
+
+class Meets(Contract):
+    """The value a fix sets, against a baseline parameter of its control: ``le`` means the value
+    must be at most the threshold at every level (idle seconds), ``ge`` at least (length)."""
+
+    param: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
+    value: int | float
+    compare: Literal["le", "ge"]
+
+
+class Helper(Contract):
+    name: HelperName
+    code: Snippet
+
+
+class Fix(Contract):
+    id: FixId
+    control: ControlId
+    title: Localized
+    windows: WindowsRange
+    applies_when: Text | None = None  # JMESPath over the PC's HostReport, at generation
+    instead_of: FixId | None = None  # an alternative, used only when asked for (--use ID)
+    domain: Literal["local", "gpo"] = "local"  # gpo: a domain member takes it from the GPO
+    reboot: bool = False
+    meets: list[Meets] = Field(default_factory=list)
+    note: Localized | None = None
+    uses: list[HelperName] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(min_length=1)
+    check: Snippet
+    apply: Snippet
+    undo: Snippet
+
+
+class EvidenceItem(Contract):
+    label: Localized
+    path: Text  # JMESPath over the PC's HostReport
+
+
+class Guidance(Contract):
+    control: ControlId
+    title: Localized
+    text: Localized
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+
+
+class CatalogueFile(Contract):
+    schema_: Literal["secscan.remediation/1"] = Field(alias="schema")
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
+    version: ShortText
+    platform: Literal["windows"]
+    helpers: list[Helper] = Field(default_factory=list)
+    fixes: list[Fix] = Field(default_factory=list)
+    guidance: list[Guidance] = Field(default_factory=list)
+
+
+@dataclass
+class Catalogue:
+    """Every file's fixes, helpers and guidance, compiled. ``fixes`` keeps file order (the order
+    the script applies them in); ``guidance`` is by control."""
+
+    files: dict[str, str] = field(default_factory=dict)  # catalogue id -> version
+    helpers: dict[str, Helper] = field(default_factory=dict)
+    fixes: dict[str, Fix] = field(default_factory=dict)
+    guidance: dict[str, Guidance] = field(default_factory=dict)
+    applies: dict[str, expr.Fn] = field(default_factory=dict)  # fix id -> applies_when
+    evidence: dict[str, list[tuple[Localized, expr.Fn]]] = field(default_factory=dict)  # control -> items
+
+    def fixes_for(self, control_id: str, use: Iterable[str] = ()) -> list[Fix]:
+        """The fixes that address ``control_id``: the default ones, each replaced by the
+        alternative named in ``use`` (``rdp-off`` instead of ``rdp-nla``)."""
+        chosen = set(use)
+        out = []
+        for fix in self.fixes.values():
+            if fix.control != control_id:
+                continue
+            if fix.instead_of is None:
+                alternative = next((f for f in self.fixes.values() if f.instead_of == fix.id and f.id in chosen), None)
+                out.append(alternative or fix)
+        return out
+
+    def controls(self) -> list[str]:
+        """Controls with a fix or guidance, in catalogue order."""
+        return list(dict.fromkeys([f.control for f in self.fixes.values()] + list(self.guidance)))
+
+    def helper_order(self, fixes: Iterable[Fix]) -> list[Helper]:
+        """The helpers these fixes use, in the catalogue's order, each once."""
+        wanted = {name for f in fixes for name in f.uses}
+        return [h for name, h in self.helpers.items() if name in wanted]
+
+
+def default_catalogue_files() -> list[Path]:
+    from secscan.resources import data_dir
+
+    folder = data_dir("policies") / "remediation"
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def is_catalogue_file(path: str | Path) -> bool:
+    """Whether a YAML file says it is a remediation catalogue (``schema: secscan.remediation/1``),
+    read cheaply, for ``secscan policy lint FILES`` to tell it from a baseline."""
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return False
+    return re.search(r"(?m)^schema:\s*['\"]?secscan\.remediation/", head) is not None
+
+
+# --- snippet rules -----------------------------------------------------------------------------
+
+# A check only reads. These start a change: a cmdlet verb that writes, or a command that does.
+_CHANGING_VERBS = ("Set", "New", "Remove", "Disable", "Enable", "Update", "Start", "Stop", "Restart", "Install",
+                   "Uninstall", "Add", "Clear", "Rename", "Move", "Copy", "Register", "Unregister", "Invoke", "Write",
+                   "Suspend", "Resume", "Reset", "Import", "Mount", "Dismount", "Grant", "Revoke", "Unblock")
+_CHANGING = re.compile(
+    r"(?<![\w$-])(?:" + "|".join(_CHANGING_VERBS) + r")-[a-z]\w*"
+    r"|(?<![\w$-])Out-File\b"
+    r"|\bsc(?:\.exe)?\s+(?:config|stop|start|delete|create|failure)\b"
+    r"|\bnetsh(?:\.exe)?\b[^\n]*\bset\b"
+    r"|\bsecedit(?:\.exe)?\s+/configure\b"
+    r"|\breg(?:\.exe)?\s+(?:add|delete|import|restore|load)\b"
+    r"|\.(?:Delete|SetValue|DeleteValue|DeleteSubKey\w*|CreateSubKey|Write\w*|Create|Move|Copy)\(",
+    re.IGNORECASE,
+)
+_EXIT = re.compile(r"(?i)(?<![\w$.-])exit\b")
+_PARAM = re.compile(r"(?i)(?<![\w$.-])param\s*\(")
+
+
+def _code(text: str) -> str:
+    """The snippet without ``#`` comments and single-quoted strings (what the rules look at):
+    a comment or a message may say "Set-" or "exit". ``<# #>`` blocks are removed too."""
+    text = re.sub(r"<#.*?#>", " ", text, flags=re.S)
+    out = []
+    for line in text.splitlines():
+        cleaned, quote = [], False
+        for i, ch in enumerate(line):
+            if quote:
+                if ch == "'":
+                    quote = False
+                continue
+            if ch == "'":
+                quote = True
+                continue
+            if ch == "#" and (i == 0 or line[i - 1] in " \t;{}()"):
+                break
+            cleaned.append(ch)
+        out.append("".join(cleaned))
+    return "\n".join(out)
+
+
+def snippet_problems(text: str, kind: Literal["check", "apply", "undo", "helper"]) -> list[str]:
+    """Problems of one snippet (empty: fine). The grammar itself is the tests' business."""
+    problems = []
+    if not text.strip():
+        return ["is empty"]
+    bad = sorted({c for c in text if not (c.isascii() and (c.isprintable() or c in "\n\t"))})
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
+        problems.append(f"must be printable ASCII (texts for people go in title or note): found {shown}")
+    code = _code(text)
+    if _EXIT.search(code):
+        problems.append("calls exit, which would end the whole script: throw, or return from the block")
+    if kind != "helper" and _PARAM.search(code):
+        problems.append("declares param(...): the script declares it ($State for apply, $Before for undo)")
+    if kind == "check":
+        found = _CHANGING.search(code)
+        if found:
+            problems.append(f"a check only reads, but this one changes something: {found.group(0).strip()!r}")
+        if not (re.search(r"(?i)\bOk\s*=", code) and re.search(r"(?i)\bState\s*=", code)):
+            problems.append("a check returns @{ Ok = ...; State = [ordered]@{ ... } }")
+    return problems
+
+
+# --- loading and lint ----------------------------------------------------------------------------
+
+
+def _host_schema() -> expr.SchemaView:
+    from secscan.policy.baseline import subject_schema
+
+    return subject_schema("host")
+
+
+def _compile_path(src: Source, loc: tuple[str | int, ...], text: str) -> expr.Fn | None:
+    try:
+        ast = expr.parse(text)
+        fn = expr.compile_expression(text)
+    except Exception as exc:  # jmespath raises several types; each is a lint error here
+        src.error(loc, f"not a valid JMESPath expression: {str(exc).splitlines()[0][:200]}")
+        return None
+    unknown = expr.analyse(ast, _host_schema()).unknown_paths
+    if unknown:
+        src.error(loc, f"reads {', '.join(unknown)}, which a HostReport does not have")
+        return None
+    return fn
+
+
+def _check_file(path: str | Path) -> tuple[Source, CatalogueFile | None]:
+    src = read(path)
+    if src.errors and src.data is None:
+        return src, None
+    if not isinstance(src.data, dict):
+        src.error((), "a remediation catalogue is a mapping with schema, id, version, platform and fixes or guidance")
+        return src, None
+    try:
+        parsed = CatalogueFile.model_validate(src.data)
+    except ValidationError as exc:
+        pydantic_errors(src, exc)
+        return src, None
+    for i, helper in enumerate(parsed.helpers):
+        for problem in snippet_problems(helper.code, "helper"):
+            src.error(("helpers", i, "code"), problem)
+        if not re.search(rf"(?im)^\s*function\s+{re.escape(helper.name)}\b", _code(helper.code)):
+            src.error(("helpers", i, "code"), f"does not define function {helper.name}")
+    for i, fix in enumerate(parsed.fixes):
+        for kind in ("check", "apply", "undo"):
+            for problem in snippet_problems(getattr(fix, kind), kind):  # type: ignore[arg-type]
+                src.error(("fixes", i, kind), problem)
+        if fix.windows.max_build is not None and fix.windows.max_build < fix.windows.min_build:
+            src.error(("fixes", i, "windows", "max_build"), "is below min_build")
+        if not fix.title.en or (fix.note is not None and not fix.note.en):
+            src.error(("fixes", i, "title"), "title and note need Vietnamese and English")
+    for i, item in enumerate(parsed.guidance):
+        if not item.text.en or not item.title.en:
+            src.error(("guidance", i, "text"), "guidance needs Vietnamese and English")
+    return src, parsed
+
+
+def check_catalogue(paths: Iterable[str | Path] | None = None,
+                    baselines: Iterable[Any] | None = None) -> tuple[Catalogue | None, list[LintError]]:
+    """Load and lint the catalogue ``paths`` (default: the shipped ``policies/remediation/*.yaml``)
+    as one catalogue. ``baselines`` (CompiledBaseline objects): also check controls and ``meets``
+    against them. Returns (catalogue or None when anything is wrong, every error)."""
+    paths = list(default_catalogue_files() if paths is None else paths)
+    errors: list[LintError] = []
+    cat = Catalogue()
+    where: dict[tuple[str, str], tuple[Source, tuple[str | int, ...]]] = {}
+    loaded: list[tuple[Source, CatalogueFile]] = []
+    if not paths:
+        return None, [LintError("policies/remediation", None, "(files)", "no remediation catalogue found")]
+    for path in paths:
+        src, parsed = _check_file(path)
+        if parsed is None:
+            errors += src.errors
+            continue
+        if parsed.id in cat.files:
+            src.error(("id",), f"catalogue id {parsed.id!r} is used by another file too")
+        cat.files[parsed.id] = parsed.version
+        for i, helper in enumerate(parsed.helpers):
+            if helper.name in cat.helpers:
+                src.error(("helpers", i, "name"), f"helper {helper.name} is defined twice")
+            cat.helpers[helper.name] = helper
+        for i, fix in enumerate(parsed.fixes):
+            if fix.id in cat.fixes:
+                src.error(("fixes", i, "id"), f"fix id {fix.id!r} is used twice")
+            cat.fixes[fix.id] = fix
+            where[("fix", fix.id)] = (src, ("fixes", i))
+            if fix.applies_when:
+                fn = _compile_path(src, ("fixes", i, "applies_when"), fix.applies_when)
+                if fn is not None:
+                    cat.applies[fix.id] = fn
+        for i, item in enumerate(parsed.guidance):
+            if item.control in cat.guidance:
+                src.error(("guidance", i, "control"), f"guidance for {item.control} is given twice")
+            cat.guidance[item.control] = item
+            where[("guidance", item.control)] = (src, ("guidance", i))
+            compiled = []
+            for j, ev in enumerate(item.evidence):
+                fn = _compile_path(src, ("guidance", i, "evidence", j, "path"), ev.path)
+                if fn is not None:
+                    compiled.append((ev.label, fn))
+            cat.evidence[item.control] = compiled
+        loaded.append((src, parsed))
+    for fix_id, fix in cat.fixes.items():
+        src, loc = where[("fix", fix_id)]
+        for name in fix.uses:
+            if name not in cat.helpers:
+                src.error((*loc, "uses"), f"helper {name} is not defined in any catalogue file")
+        code = _code(fix.check + "\n" + fix.apply + "\n" + fix.undo)
+        for name in cat.helpers:
+            if name not in fix.uses and re.search(rf"(?<![\w-]){re.escape(name)}\b", code):
+                src.error((*loc, "uses"), f"the snippets call helper {name}: list it in uses")
+        if fix.instead_of is not None:
+            base = cat.fixes.get(fix.instead_of)
+            if base is None or base.control != fix.control or base.instead_of is not None:
+                src.error((*loc, "instead_of"), f"{fix.instead_of!r} is not a default fix of control {fix.control}")
+        limited = fix.applies_when is not None or fix.windows.min_build > OLDEST_BUILD or fix.windows.max_build
+        if limited and fix.control not in cat.guidance:
+            src.error((*loc, "windows" if not fix.applies_when else "applies_when"),
+                      f"covers only some PCs: give guidance for {fix.control} for the others")
+    if baselines is not None:
+        _check_against_baselines(cat, list(baselines), where)
+    for src, _ in loaded:
+        errors += src.errors
+    return (None if errors else cat), errors
+
+
+def _check_against_baselines(cat: Catalogue, baselines: list[Any],
+                             where: dict[tuple[str, str], tuple[Source, tuple[str | int, ...]]]) -> None:
+    controls: dict[str, list[Any]] = {}
+    for compiled in baselines:
+        for control in compiled.baseline.controls:
+            controls.setdefault(control.id, []).append((compiled, control))
+    names = ", ".join(b.id for b in baselines) or "none"
+    items = [("fix", f.id, f.control) for f in cat.fixes.values()] + [("guidance", c, c) for c in cat.guidance]
+    for kind, key, control_id in items:
+        src, loc = where[(kind, key)]
+        found = controls.get(control_id)
+        if not found:
+            src.error((*loc, "control"), f"control {control_id!r} is in no baseline ({names})")
+            continue
+        families = {fam for _, c in found for fam in (c.applies_to.os_family or ["windows"])}
+        if "windows" not in families:
+            src.error((*loc, "control"), f"control {control_id!r} is not judged on Windows")
+        if kind != "fix":
+            continue
+        for j, meets in enumerate(cat.fixes[key].meets):
+            judged = [(b, c.params[meets.param]) for b, c in found if meets.param in c.params]
+            if not judged:
+                src.error((*loc, "meets", j, "param"), f"no baseline gives {control_id} a parameter {meets.param!r}")
+            for baseline, param in judged:
+                for level in LEVELS:
+                    limit = param.at(level)
+                    if not isinstance(limit, int | float) or isinstance(limit, bool):
+                        continue
+                    ok = meets.value <= limit if meets.compare == "le" else meets.value >= limit
+                    if not ok:
+                        sign = "<=" if meets.compare == "le" else ">="
+                        src.error((*loc, "meets", j, "value"),
+                                  f"{meets.value} does not meet {baseline.id} {control_id}.{meets.param} at level "
+                                  f"{level} (needs {sign} {limit})")
+
+
+def load_catalogue(paths: Iterable[str | Path] | None = None, baselines: Iterable[Any] | None = None) -> Catalogue:
+    """The catalogue, or PolicyError with every lint error."""
+    cat, errors = check_catalogue(paths, baselines)
+    if cat is None:
+        raise PolicyError(errors)
+    return cat
