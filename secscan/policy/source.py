@@ -2,7 +2,12 @@
 
 PyYAML's safe composer gives nodes with marks; we build plain Python values from them and keep
 a map from each value's path (tuple of keys / list indices) to its 1-based line. Duplicate keys,
-which ``yaml.safe_load`` silently resolves to the last one, are errors here.
+which ``yaml.safe_load`` silently resolves to the last one, are errors here; so is any explicit
+tag outside plain YAML (``!!python/object``, ``!!binary``, ``!!set``, ``!custom``), which a safe
+loader would refuse on a scalar but silently ignore on a mapping or a list. Aliases count once per
+use (``MAX_NODES``), so an alias graph cannot expand into gigabytes in whoever walks the data.
+
+Every reader of org.yaml and policies goes through ``read`` (``secscan scan --org`` too).
 """
 
 from __future__ import annotations
@@ -82,8 +87,47 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 200_000
 
 
+# The tags a plain YAML document resolves to (YAML 1.1 as PyYAML's safe resolver reads it). Written
+# explicitly (``!!str 10``) they are harmless; anything else is refused with its line.
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge"))
+_VALUE_TAG = _CORE + "value"  # a bare "=" resolves to it and no safe constructor takes it: it is the string "="
+MAX_TAG_ERRORS = 20
+
+
 class _TooBig(Exception):
     pass
+
+
+def _shown(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
+def _refused_tags(root: yaml.Node, src: Source) -> bool:
+    """Record one error per node (each node once, however many aliases name it) whose tag is not
+    plain YAML; True if there was any. Walks the composed nodes before anything is built."""
+    found: list[tuple[int, str, str]] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS and not (node.tag == _VALUE_TAG and isinstance(node, yaml.ScalarNode)):
+            found.append((node.start_mark.line + 1, where or "(document)", node.tag))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                label = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack += [(value, f"{where}.{label}" if where else str(label)), (key, where)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, f"{where}[{i}]") for i, item in reversed(list(enumerate(node.value)))]
+    for line, where, tag in sorted(found)[:MAX_TAG_ERRORS]:
+        src.errors.append(LintError(src.file, line, where, f"tag {_shown(tag)} is not allowed: only plain YAML "
+                                    "(mappings, lists, strings, numbers, booleans, dates, null)"))
+    if len(found) > MAX_TAG_ERRORS:
+        src.errors.append(LintError(src.file, None, "(yaml)", f"{len(found) - MAX_TAG_ERRORS} more refused tags"))
+    return bool(found)
 
 
 def read(path: str | Path) -> Source:
@@ -110,6 +154,8 @@ def parse(text: str, name: str = "<string>") -> Source:
         if node is None:
             src.errors.append(LintError(name, 1, "(document)", "empty file"))
             return src
+        if _refused_tags(node, src):
+            return src  # refused whole: nothing is built from a document that asks for objects
         src.data = _build(node, (), loader, src)
         for loc, line in src.duplicates:
             src.errors.append(LintError(name, line, src.field_name(loc), "duplicate key (YAML keeps only the last)"))
@@ -153,6 +199,8 @@ def _build(node: yaml.Node, loc: Loc, loader: yaml.SafeLoader, src: Source) -> A
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*loc, i), loader, src) for i, item in enumerate(node.value)]
+    if node.tag == _VALUE_TAG:
+        return node.value
     return loader.construct_object(node, deep=True)
 
 

@@ -51,13 +51,15 @@ def parse(raw: Any) -> ReportConfig:
 
 
 def load(path: Path) -> ReportConfig:
-    import yaml
+    """Read with the reader of org.yaml and policies (``secscan.policy.source``): size and node
+    limits (an alias graph cannot expand while the model walks it), duplicate keys and non-plain
+    tags (``!!python/object``…) refused, each error with its line."""
+    from secscan.policy.source import read
 
+    src = read(path)
+    if src.errors:
+        raise ValueError(str(src.errors[0]))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: {str(exc).splitlines()[0]}") from None
-    try:
-        return parse(raw)
+        return parse(src.data)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
