@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from secscan.scan.targets import Network
 
 DEFAULT_ORG = "org.yaml"
+NAMED = 10  # targets named in a message or note; a note must stay within the contract's 4,096 characters
 
 
 @click.command()
@@ -40,6 +41,14 @@ DEFAULT_ORG = "org.yaml"
 @click.option("--force", is_flag=True, help="Scan targets outside the unit's declared networks.")
 @click.option("--dns/--no-dns", default=True, show_default=True, help="Reverse-DNS names of live hosts.")
 @click.option("--nmap", "nmap_path", default=None, envvar="SECSCAN_NMAP", help="Path of the nmap program.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=256 * 1024),  # room for the targets (a quarter at most) and hosts in each part
+    default=4 * 1024 * 1024,  # the collector's default (runner.MAX_REPORT_BYTES, tests/scan/test_limits.py)
+    show_default=True,
+    envvar="SECSCAN_MAX_BYTES",
+    help="Largest report document the collector takes (its SECSCAN_MAX_BYTES); a larger scan is written in parts.",
+)
 def scan(
     targets: tuple[str, ...],
     unit_id: str,
@@ -49,6 +58,7 @@ def scan(
     force: bool,
     dns: bool,
     nmap_path: str | None,
+    max_bytes: int,
 ) -> None:
     """Scan TARGETS (addresses, CIDRs, ranges like 192.168.1.10-50) on the LAN of unit --unit.
 
@@ -58,7 +68,7 @@ def scan(
     # Everything before nmap starts is start-up the user waits for (docs/scan.md, "Speed"): only
     # what decides whether and how to run nmap is done here; the rest waits until nmap runs.
     from secscan.scan.profiles import load_profiles
-    from secscan.scan.runner import ScanError, privileged
+    from secscan.scan.runner import ScanError, privileged, split
     from secscan.scan.runner import scan as run_scan
     from secscan.scan.targets import TargetError, parse_targets
 
@@ -80,6 +90,7 @@ def scan(
             "(the report's notes list what is lost)",
             err=True,
         )
+    warnings: list[str] = []
     try:
         with _ProgressBar() as progress:
             report = run_scan(
@@ -91,18 +102,27 @@ def scan(
                 dns=dns,
                 progress=progress,
                 while_running=org_check,
+                warnings=warnings,
+                max_bytes=max_bytes,
             )
+        report.notes[:0] = notes
+        # Over the collector's limit per document (thousands of live hosts): several reports.
+        parts = split(report, max_bytes)
     except ScanError as exc:
         raise click.ClickException(str(exc)) from None
-    report.notes[:0] = notes
-    import json  # here, after the scan, not in the start-up before it
-
-    document = json.dumps(
-        report.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False, indent=2
-    )
-    _write(out, document + "\n")
+    for i, (_, text) in enumerate(parts, 1):
+        if len(text.encode()) > max_bytes:  # cannot happen within check_targets' bounds; written all the same
+            warnings.append(f"part {i} of the report is {len(text.encode()):,} bytes, over --max-bytes {max_bytes:,}: "
+                            "the collector refuses it unless its SECSCAN_MAX_BYTES is raised")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    written = _write_parts(out, parts)
     opened = sum(1 for h in report.hosts for p in h.ports if p.state == "open")
-    where = "stdout" if out == "-" else out
+    where = "stdout" if out == "-" else written[0]
+    if len(parts) > 1:
+        how = "one JSON document a line" if out == "-" else ", ".join(written)
+        where += (f" as {len(parts)} ScanReports ({how}): the collector takes at most {max_bytes:,} "
+                  "bytes per document; import every part")
     click.echo(
         f"scan: {len(report.hosts)} hosts up, {opened} open ports ({profile}, nmap {report.nmap.version}) -> {where}",
         err=True,
@@ -142,8 +162,8 @@ def _check_networks(
     beyond = outside(nets, networks)
     if not beyond:
         return [], None
-    listed = ", ".join(str(n) for n in beyond)
-    declared_text = ", ".join(str(n) for n in networks) or "none"
+    listed = _named(beyond)
+    declared_text = _named(networks) or "none"
     if not force:
         raise click.ClickException(
             f"targets outside unit {unit_id!r}'s networks ({declared_text}): {listed}; "
@@ -152,15 +172,23 @@ def _check_networks(
     return [f"scanned with --force: targets outside the unit's networks ({declared_text}): {listed}"], None
 
 
-def _read_yaml(path: Path) -> Any:
-    import yaml
+def _named(nets: list[Network]) -> str:
+    """The first NAMED networks, and how many in all: a message or note stays one short line."""
+    more = f", … ({len(nets)} in all)" if len(nets) > NAMED else ""
+    return ", ".join(str(n) for n in nets[:NAMED]) + more
 
-    # libyaml's loader when PyYAML has it: same constructor and data, ~10x faster on an org.yaml.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+
+def _read_yaml(path: Path) -> Any:
+    """org.yaml's data, read as every other command reads it (``secscan.policy.source``: size and
+    node limits, aliases counted per use, duplicate keys and non-plain tags refused, libyaml's
+    parser). Only that module and PyYAML are imported here, before nmap starts."""
+    from secscan.policy.source import read
+
+    src = read(path)
+    if src.errors:
+        more = f" (and {len(src.errors) - 1} more; run `secscan org lint {path}`)" if len(src.errors) > 1 else ""
+        raise click.ClickException(f"{src.errors[0]}{more}")
+    return src.data
 
 
 def _declared_networks(data: Any, unit_id: str) -> list[Network] | None:
@@ -278,21 +306,40 @@ class _ProgressBar:
             self._bar.stop()
 
 
-def _write(out: str, text: str) -> None:
-    """Write whole or not at all: a temporary file beside the target, then an atomic rename."""
+def part_path(out: str, i: int) -> Path:
+    """Where part ``i`` (1-based) of a split report goes: part 1 at ``out``, then ``scan.part2.json``…"""
+    target = Path(out)
+    return target if i == 1 else target.with_name(f"{target.stem}.part{i}{target.suffix or '.json'}")
+
+
+def _write_parts(out: str, parts: list[tuple[Any, str]]) -> list[str]:
+    """Write every part whole or none at all: temporary files beside the targets, renamed once all
+    are written. On stdout, one part is the indented document as usual; several are one compact
+    JSON document a line (each within the limit too). Returns the files written."""
     import tempfile
 
     if out == "-":
-        sys.stdout.write(text)
-        return
-    target = Path(out)
-    tmp: str | None = None
+        if len(parts) == 1:
+            sys.stdout.write(parts[0][1])
+        else:
+            import json
+
+            for report, _ in parts:
+                data = report.model_dump(mode="json", by_alias=True, exclude_none=True)
+                sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return ["-"]
+    temps: list[tuple[str, Path]] = []
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        for i, (_, text) in enumerate(parts, 1):
+            target = part_path(out, i)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            temps.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        for tmp, target in temps:
+            os.replace(tmp, target)
     except OSError as exc:
-        if tmp is not None:
+        for tmp, _ in temps:
             Path(tmp).unlink(missing_ok=True)
         raise click.ClickException(f"{out}: cannot write the report: {exc.strerror}") from None
+    return [str(target) for _, target in temps]

@@ -3,6 +3,7 @@ unit's declared networks, so an officer cannot scan a neighbour's LAN by a typo.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -52,3 +53,33 @@ def outside(targets: Sequence[Network], allowed: Sequence[Network]) -> list[Netw
 def nmap_spec(net: Network) -> str:
     """How a target is written on nmap's command line: a bare address for a single host."""
     return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+def compact(nets: Iterable[Network]) -> list[Network]:
+    """The same addresses in as few networks as possible (duplicates and overlaps merged,
+    neighbours joined: 260 single addresses of one /24 become a handful of CIDRs), IPv4 first.
+    nmap scans exactly the same hosts; the report records a short list."""
+    v4 = [n for n in nets if n.version == 4]
+    v6 = [n for n in nets if n.version == 6]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]  # type: ignore[arg-type]
+
+
+class TargetSet:
+    """Is an address inside one of the targets? A binary search over the targets' merged
+    integer ranges, so checking every host of a large scan against thousands of targets stays
+    cheap."""
+
+    def __init__(self, nets: Iterable[Network]) -> None:
+        self._ranges: dict[int, tuple[list[int], list[int]]] = {}
+        for net in compact(nets):  # sorted and disjoint within each version
+            starts, ends = self._ranges.setdefault(net.version, ([], []))
+            starts.append(int(net.network_address))
+            ends.append(int(net.broadcast_address))
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
+            return False
+        starts, ends = self._ranges.get(address.version, ([], []))
+        value = int(address)
+        i = bisect.bisect_right(starts, value) - 1
+        return i >= 0 and value <= ends[i]

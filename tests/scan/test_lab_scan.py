@@ -151,3 +151,35 @@ def test_an_org_error_found_while_nmap_runs_stops_it(lab: Lab, tmp_path: Path) -
     assert not out.exists() and not list(tmp_path.glob(".scan.json.*"))
     pid = log.read_text().split()[0]  # nmap did start: the check ran while it scanned ...
     assert not Path(f"/proc/{pid}").exists()  # ... and stopped it (a /24 takes nmap ~2 s)
+
+
+@pytest.fixture(scope="module")
+def wide_lab() -> Iterator[Lab]:
+    """A /22 LAN (of the district unit 'huyen', 10.213.0.0/16 in the fixture org.yaml)."""
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    if shutil.which("nmap") is None:
+        pytest.skip("nmap is not installed (scripts/system-deps.sh installs it)")
+    import ipaddress
+
+    lab = Lab(subnet=ipaddress.ip_network("10.213.4.0/22"))
+    lab.add_host(10, "00:1b:78:aa:04:10", ["80:http"])
+    lab.add_host(11, "00:1b:78:aa:04:11", ["80:http"])  # not a target: never in the report
+    lab.add_host(600, "b8:ac:6f:aa:06:58", ["445:close"])  # 10.213.6.88
+    with lab:
+        yield lab
+
+
+def test_400_single_addresses_are_scanned_and_recorded(wide_lab: Lab, tmp_path: Path) -> None:
+    """Issue 16: a few hundred single addresses (~260 of 192.168.x.y) made the recorded command
+    line longer than the contract's nmap.args (4,096 characters) and the scan was lost after nmap
+    had run. The targets now go to nmap by -iL - and the report lists them."""
+    targets = [f"10.213.{4 + n // 256}.{n % 256}" for n in range(2, 802, 2)]  # 400, no two adjacent
+    assert len(targets) == 400 and "10.213.4.10" in targets and "10.213.6.88" in targets
+    report, stderr = secscan_scan(wide_lab, tmp_path, *targets, "--unit", "huyen", "--profile", "quick")
+    assert {str(h.ip) for h in report.hosts} >= {"10.213.4.10", "10.213.6.88"}
+    assert "10.213.4.11" not in {str(h.ip) for h in report.hosts}
+    assert report.nmap.args.endswith(" -iL -") and len(report.nmap.args) <= 4096
+    assert len(report.targets) == 400 and report.targets[0] == "10.213.4.2/32"
+    assert "hosts up" in stderr

@@ -160,3 +160,45 @@ def test_a_refused_scan_never_starts_nmap(
     assert result.exit_code == 1 and said in result.output
     assert not log.exists(), f"nmap ran: {log.read_text()}"
     assert not out.exists()
+
+
+# --- org.yaml is read as every other command reads it (secscan.policy.source) -----------------
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """A few hundred bytes that a naive walk expands into 10**levels values."""
+    lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.nmap
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # Issue 16: an 8.7 KB alias graph took 3 GB in `secscan scan --org` (its own YAML reading
+        # had no node limit); the shared reader counts each alias once per use.
+        (alias_bomb() + ORG_LINES.replace("name: UBND huyện Thử\n", "") + A_LAB.replace("}", ", contacts: *l8}"),
+         "more than 200,000 values (alias expansion?)"),
+        (ORG_LINES + "  - !!python/object:secscan.Evil {id: a, name: A, kind: commune, networks: [10.213.7.0/24]}\n",
+         "org.yaml:3: units[0]: tag !!python/object:secscan.Evil is not allowed"),
+        (ORG_LINES + A_LAB + "extra: !!binary aGk=\n", "org.yaml:4: extra: tag !!binary is not allowed"),
+        (ORG_LINES + A_LAB + "units: []\n", "org.yaml:4: units: duplicate key"),
+    ],
+    ids=["alias-bomb", "python-object-on-a-mapping", "binary", "duplicate-key"],
+)
+def test_org_yaml_is_read_with_the_shared_limits(logging_nmap: tuple[Path, Path], tmp_path: Path, text: str,
+                                                 said: str) -> None:
+    import time
+
+    wrapper, log = logging_nmap
+    path = tmp_path / "org.yaml"
+    path.write_text("name: UBND huyện Thử\n" + text if not text.startswith("name:") else text, encoding="utf-8")
+    start = time.monotonic()
+    result = CliRunner().invoke(
+        scan, ["10.213.7.5", "--unit", "a", "--org", str(path), "--nmap", str(wrapper), "--out", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert time.monotonic() - start < 20
+    assert not log.exists(), f"nmap ran: {log.read_text()}"
