@@ -1,6 +1,7 @@
 """``secscan report csv``: one row per host × control (and per host × network finding), safe to
-open in a spreadsheet: a text cell that starts like a formula (= + - @, tab, CR) gets a leading
-apostrophe (OWASP CSV injection advice), and invisible/bidi characters are made visible."""
+open in a spreadsheet: a text cell that starts like a formula (= + - @, tab, CR, or any of them
+after leading whitespace: spreadsheets skip the blanks, so `` =1+1`` is a formula too) gets a
+leading apostrophe (OWASP CSV injection advice), and invisible/bidi characters are made visible."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from secscan.report.render import clean
 from secscan.report.summary import Summary
 from secscan.report.texts import texts
 
+# = + - @ and their full-width forms (which some spreadsheets fold to ASCII), tab, CR, LF.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -23,7 +25,10 @@ def safe_cell(value: object) -> object:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     text = clean(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    # str.isspace() blanks (space, tab, LF, NBSP, U+2000-U+200A, U+3000 ...) before a formula
+    # character start a formula as well: look past them (clean() has made CR and other
+    # controls visible already, so they cannot hide one).
+    return "'" + text if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START) else text
 
 
 def rows(summary: Summary, lang: str) -> Iterator[list[object]]:

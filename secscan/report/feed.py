@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -83,7 +84,32 @@ def _device_from_report(report: HostReport | None, host: str, unit: str, unit_na
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_enc = _ENCODER.encode
+# Characters JSON may carry raw but that act on whoever reads a line (a terminal running `tail`, a
+# reader splitting lines as Python's str.splitlines does): C1 controls (0x9b is a CSI), DEL, the
+# line and paragraph separators, and invisible format characters (bidi overrides, zero-width,
+# tag characters). Written as \uXXXX escapes: the same JSON value, inert bytes. (C0 controls
+# are always escaped by the encoder.)
+_ESCAPE = re.compile(
+    "[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return "".join(f"\\u{unit:04x}" for unit in _utf16(match.group()))
+
+
+def _utf16(char: str) -> tuple[int, ...]:
+    code = ord(char)
+    if code < 0x10000:
+        return (code,)
+    code -= 0x10000
+    return (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))  # a surrogate pair, as JSON writes it
+
+
+def _enc(obj: Any) -> str:
+    text = _ENCODER.encode(obj)
+    return text if text.isascii() else _ESCAPE.sub(_json_escape, text)
 
 
 def _fragment(obj: dict[str, Any]) -> str:

@@ -4,10 +4,18 @@ WeasyPrint is imported here only, lazily. The URL fetcher serves ``file:`` URLs 
 ``reports/`` directory and ``data:`` URIs (the charts); anything else — http(s), file paths
 outside reports/, other schemes — is refused and recorded in ``refused``, so a hostile string that
 somehow became markup still loads nothing.
+
+A character the shipped fonts have no glyph for (an emoji or a CJK character in a hostname, a
+full-width "＝") is printed as its code ("[U+1F4A9]"), as ``render.clean`` does for invisible
+ones: WeasyPrint would draw the font's empty .notdef glyph for it, and with that glyph in a font
+subset the PDF's text map of the whole font breaks, so none of the document's text in that font
+could be copied, searched or read aloud any more.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -48,7 +56,39 @@ def make_fetcher(root: Path, refused: list[str]):
 def render_html_for_pdf(summary: Summary, config: ReportConfig, lang: str) -> str:
     t_ctx = context(summary, config, lang)
     t_ctx["charts"] = {"indicators": indicator_chart(summary, t_ctx["t"]), "bands": band_chart(summary, t_ctx["t"])}
-    return environment().get_template("leadership.html.j2").render(**t_ctx)
+    return printable(environment().get_template("leadership.html.j2").render(**t_ctx))
+
+
+@cache
+def _without_glyph() -> re.Pattern[str]:
+    """A character no shipped font (every one of reports/fonts/*.ttf) has a glyph for."""
+    from fontTools.ttLib import TTFont  # WeasyPrint's own font library, loaded with it
+
+    covered: set[int] | None = None
+    for path in sorted((data_dir("reports") / "fonts").glob("*.ttf")):
+        font = TTFont(path, lazy=True)
+        try:
+            cmap = set(font.getBestCmap() or {})
+        finally:
+            font.close()
+        covered = cmap if covered is None else covered & cmap
+    codes = sorted(covered or set(range(0x20, 0x7F)))
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    # ASCII controls are markup's whitespace (tab, newlines) or already shown by clean()
+    allowed = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[^\\x00-\\x7f{allowed}]")
+
+
+def printable(html: str) -> str:
+    """``html`` with every character the shipped fonts cannot draw written as its code."""
+    if html.isascii():
+        return html
+    return _without_glyph().sub(lambda m: f"[U+{ord(m.group()):04X}]", html)
 
 
 def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refused: list[str] | None = None) -> int:

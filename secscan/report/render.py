@@ -17,12 +17,13 @@ from secscan.report.summary import Count, Summary
 from secscan.report.texts import texts
 from secscan.resources import data_dir
 
-# Format (Cf: bidi overrides, zero-width) and control (Cc) characters can reorder or hide what a
-# reader sees; in a hostname or AV name they are shown by their code instead ("[U+202E]"), in
-# ASCII so the shipped font always has the glyphs.
+# Format (Cf: bidi overrides, zero-width, tag characters) and control (Cc) characters, and the
+# line/paragraph separators, can reorder, hide or break what a reader sees; in a hostname or AV
+# name they are shown by their code instead ("[U+202E]"), in ASCII so the shipped font always has
+# the glyphs.
 _INVISIBLE = re.compile(
-    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 TOP_CONTROLS = 10  # rows of the "main findings" table
 ANNEX_MAX = 12  # high/critical findings in the PDF annex; the HTML, CSV and feed carry all of them

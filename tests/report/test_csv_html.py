@@ -20,6 +20,17 @@ def test_safe_cell_neutralises_formulas():
     assert safe_cell("a\u202eb") == "a[U+202E]b"
 
 
+def test_safe_cell_looks_past_leading_whitespace():
+    """Issue 16: spreadsheets skip leading blanks, so " =1+1" is a formula too (OWASP: neutralise
+    whatever starts like one once the whitespace is stripped)."""
+    for blank in (" ", "   ", "\t", "\n", " \t\n ", "\u00a0", "\u2003", "\u3000"):
+        for start in ("=", "+", "-", "@", "\uff1d"):
+            cell = safe_cell(f"{blank}{start}cmd|' /C calc'!A0")
+            assert cell.startswith("'"), repr(cell)
+    assert safe_cell(" \r=1") == " [U+000D]=1"  # a CR is shown, so nothing hides behind it
+    assert safe_cell("   ") == "   " and safe_cell(" PC-01") == " PC-01" and safe_cell("a =1") == "a =1"
+
+
 def test_csv_rows_per_host_and_control_and_nothing_starts_like_a_formula(hostile):
     s = summarise(hostile)
     buf = io.StringIO()
