@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -24,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("secscan.policy.cli:evaluate", "judge reports against the policies per unit"),
     "report": ("secscan.report.cli:report", "leadership PDF, SOC feed, HTML and CSV"),
     "demo": ("secscan.demo:demo", "run the whole flow on a synthetic district"),
+    "remediate": ("secscan.cli:remediate", "write a reviewable fix script for a unit's failing PCs"),
 }
 
 
@@ -96,6 +98,80 @@ def main() -> None:
         # The process ends here and nothing alive now needs collecting: without this, the final
         # GC pass at exit walks every pydantic schema and rich object loaded (~70 ms after a scan).
         gc.freeze()
+
+
+@click.command()
+@click.option("--unit", required=True, help="the unit id (org.yaml)")
+@click.option("--host", "hosts", multiple=True, help="only this PC (hostname; repeatable)")
+@click.option("--control", "controls", multiple=True, help="only this control (id; repeatable)")
+@click.option("--use", "use", multiple=True, help="an alternative fix instead of the default, e.g. rdp-off")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="language of the titles and guidance in the script")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the script, e.g. fix.ps1")
+@click.option("--force", is_flag=True, help="overwrite --out if it exists")
+@click.option("--db", envvar="SECSCAN_DB",
+              help="store: SQLAlchemy URL or SQLite file [env SECSCAN_DB; default ./secscan.db]")
+def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use: tuple[str, ...], lang: str,
+              out: Path, force: bool, db: str | None) -> None:
+    """Write a PowerShell 5.1 script that fixes what the latest reports of UNIT's PCs still fail,
+    from the remediation catalogue (policies/remediation/). The script changes nothing unless run
+    with -Apply, and only on the PCs it lists. Read it first (docs/remediate.md)."""
+    # The wiring: the store (collector) is read here; secscan.remediate takes Results and returns text.
+    from datetime import UTC, datetime
+
+    from secscan.collector.db import open_engine
+    from secscan.collector.migrations import SchemaError
+    from secscan.collector.store import Store
+    from secscan.policy.baseline import load_baselines
+    from secscan.policy.remediation import load_catalogue
+    from secscan.policy.source import PolicyError
+    from secscan.remediate import RemediateError, make_plan, render, script_bytes
+
+    if out.exists() and not force:
+        raise click.ClickException(f"--out {out}: exists; pass --force to replace it")
+    target = db or os.environ.get("SECSCAN_DB") or "secscan.db"
+    if "://" not in target and not Path(target).is_file():
+        raise click.ClickException(f"no store at {target}: set SECSCAN_DB (or --db) to the collector's store")
+    store = Store(open_engine(target))
+    try:
+        store.check()
+    except SchemaError as exc:
+        raise click.ClickException(f"store {target}: {exc}") from None
+    if store.unit(unit) is None:
+        known = ", ".join(u["id"] for u in store.units()[:20])
+        raise click.ClickException(f"--unit {unit}: not a unit of the store (units: {known}, ...)")
+    try:
+        baselines = load_baselines()
+        catalogue = load_catalogue(baselines=baselines.values())
+    except PolicyError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException("the remediation catalogue does not lint: see `secscan policy lint`") from None
+    results = store.latest_results(unit)
+    titles = {}
+    for compiled in baselines.values():
+        for control in compiled.baseline.controls:
+            titles.setdefault(control.id, control.title)
+    try:
+        plan = make_plan(results, store.latest_reports(unit), catalogue, unit=unit, hosts=hosts, controls=controls,
+                         use=use, lang=lang, titles=titles)
+    except RemediateError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, why in plan.excluded:
+        click.echo(f"left out: {name}: {why}", err=True)
+    if not plan.pcs:
+        click.echo(f"unit {unit}: no PC fails a control the catalogue can fix or explain; no script written")
+        return
+    text = render(plan, catalogue, version=__version__, generated_at=datetime.now(UTC).replace(microsecond=0),
+                  file_name=out.name)
+    out.write_bytes(script_bytes(text))
+    n_fixes = sum(len(p.fixes) for p in plan.pcs)
+    n_guidance = sum(len(p.guidance) for p in plan.pcs)
+    click.echo(f"{out}: unit {unit}, {len(plan.pcs)} PC(s), {n_fixes} fix(es), {n_guidance} item(s) of guidance "
+               f"({', '.join(f'{f.control} {len(f.failing)}' for f in plan.findings)})")
+    click.echo("read it, then try it on one PC (it only reads by default): "
+               f"powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{out.name}")
 
 
 def _exit_code(code: object) -> int:

@@ -23,6 +23,7 @@ STAGES = {
     "collector": {"model", "collector"},
     "policy": {"model", "policy"},
     "report": {"model", "policy", "report"},
+    "remediate": {"model", "policy", "remediate"},
 }
 
 

@@ -216,6 +216,8 @@ def snippet_problems(text: str, kind: Literal["check", "apply", "undo", "helper"
         shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
         problems.append(f"must be printable ASCII (texts for people go in title or note): found {shown}")
     code = _code(text)
+    if re.search(r"@['\"][ \t]*$", text, flags=re.M):
+        problems.append("holds a here-string, whose closing line cannot be indented: the script indents snippets")
     if _EXIT.search(code):
         problems.append("calls exit, which would end the whole script: throw, or return from the block")
     if kind != "helper" and _PARAM.search(code):

@@ -89,6 +89,7 @@ def test_the_grammar_check_would_notice_a_broken_snippet() -> None:
     ("undo", "param($Before)\nSet-Thing", "declares param"),
     ("apply", "Write-Output 'Tắt SMBv1'", "printable ASCII"),
     ("apply", "   ", "is empty"),
+    ("apply", "$t = @'\nline\n'@", "here-string"),
 ])
 def test_snippet_rules(kind: str, code: str, expected: str) -> None:
     assert any(expected in p for p in snippet_problems(code, kind)), snippet_problems(code, kind)  # type: ignore[arg-type]

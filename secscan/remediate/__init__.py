@@ -1,0 +1,429 @@
+"""Remediate stage: turn a unit's failing results into one reviewable PowerShell 5.1 script, from
+the catalogue in ``policies/remediation/`` (loaded by ``secscan.policy.remediation``).
+
+Input: Results (the store's latest judgement of each PC), the HostReports they judged (for each
+PC's identity, Windows build and evidence) and the catalogue; output: the script's text. Nothing
+here reads the store or runs anything: the wiring (``secscan remediate``, in ``secscan/cli.py``)
+does the reading and writes the file. See docs/remediate.md.
+
+* :func:`make_plan` decides, from the Results alone, which PC gets which fix and which guidance:
+  a PC is in the script when one of its latest results *fails* a control the catalogue knows;
+  a fix outside its Windows builds, its ``applies_when`` or (for ``domain: gpo`` fixes) on a
+  domain member becomes that control's guidance, with the PC's evidence.
+* :func:`render` writes the script: header (unit, findings, secscan version, date), the PCs it
+  may touch (hostname and machine id) and their fixes, the catalogue's helpers and snippets, and
+  the engine (``engine.ps1``: guard, -WhatIf default, -Apply, -Undo, log, fresh capture).
+
+Every value that came from a report reaches the script through :func:`secscan.remediate.quote.ps_literal`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from secscan.model.host import HostReport
+from secscan.model.result import Outcome, Result
+from secscan.policy.remediation import Catalogue, Fix
+from secscan.remediate.quote import UnsafeValue, ps_literal, shown
+
+__all__ = ["PcPlan", "Plan", "RemediateError", "make_plan", "render", "script_bytes"]
+
+ENGINE = Path(__file__).with_name("engine.ps1")
+MAX_EVIDENCE_CHARS = 300
+
+
+class RemediateError(ValueError):
+    """A request that cannot be met (unknown host, control or alternative): one line."""
+
+
+@dataclass
+class GuidanceLine:
+    control: str
+    title: str
+    text: str
+    evidence: list[tuple[str, str]]  # (label, value), values as found in the report
+    why: str | None = None  # why the control's fix does not cover this PC, when it has one
+
+    def one_line(self) -> str:
+        """What the script prints on the PC: the control, why it is not scripted, the evidence
+        (the guidance text itself is in the script's header, once per control)."""
+        parts = [f"{self.control}: {self.title}"]
+        if self.why:
+            parts.append(f"({self.why})")
+        if self.evidence:
+            parts.append("-- " + "; ".join(f"{label}: {value}" for label, value in self.evidence))
+        return " ".join(parts)
+
+
+@dataclass
+class PcPlan:
+    hostname: str
+    machine_id: str
+    report_id: str
+    os_name: str | None
+    build: int | None
+    failing: list[str] = field(default_factory=list)  # control ids this PC fails, in scope
+    fixes: list[str] = field(default_factory=list)  # fix ids, catalogue order
+    guidance: list[GuidanceLine] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    control: str
+    title: str
+    failing: list[str] = field(default_factory=list)  # hostnames
+    scripted: list[str] = field(default_factory=list)  # hostnames with at least one fix for it
+    guidance: list[str] = field(default_factory=list)  # hostnames given guidance only
+
+
+@dataclass
+class Plan:
+    unit: str
+    lang: str
+    pcs: list[PcPlan]
+    findings: list[Finding]
+    excluded: list[tuple[str, str]]  # (hostname as shown, reason): failing PCs left out
+    fixes: list[Fix]  # every fix some PC gets, catalogue order
+    uses: list[str]  # --use alternatives chosen
+
+    def script_id(self, generated_at: datetime) -> str:
+        material = json.dumps([self.unit, generated_at.isoformat(), [(p.hostname, p.machine_id, p.fixes)
+                                                                   for p in self.pcs]], ensure_ascii=False)
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def _value_text(value: Any) -> str | None:
+    if value is None or value == [] or value == {}:
+        return None
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list):
+        items = list(dict.fromkeys(_value_text(v) or "?" for v in value if v is not None))
+        text = ", ".join(items[:10]) + (f" (+{len(items) - 10})" if len(items) > 10 else "")
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return text if len(text) <= MAX_EVIDENCE_CHARS else text[: MAX_EVIDENCE_CHARS - 1] + "…"
+
+
+def _guidance(catalogue: Catalogue, control: str, doc: dict[str, Any], lang: str,
+              why: str | None) -> GuidanceLine | None:
+    item = catalogue.guidance.get(control)
+    if item is None:
+        return None
+    evidence = []
+    for label, fn in catalogue.evidence.get(control, []):
+        try:
+            text = _value_text(fn(doc))
+        except Exception:  # an expression over a report never stops the script being written
+            text = None
+        if text is not None:
+            evidence.append((label.get(lang), text))
+    return GuidanceLine(control, item.title.get(lang), item.text.get(lang), evidence, why)
+
+
+def _fix_applies(catalogue: Catalogue, fix: Fix, report: HostReport, doc: dict[str, Any]) -> str | None:
+    """None when ``fix`` may run on this PC (as far as its report tells); else why not."""
+    build = report.host.os.build
+    if build is not None and (build < fix.windows.min_build or
+                              (fix.windows.max_build is not None and build > fix.windows.max_build)):
+        return f"{fix.id} is for {fix.windows.label}; this PC runs build {build}"
+    if fix.domain == "gpo" and report.host.domain:
+        return f"{fix.id}: this PC is in the domain {report.host.domain}, which sets it by Group Policy"
+    applies = catalogue.applies.get(fix.id)
+    if applies is not None:
+        try:
+            ok = applies(doc) is True
+        except Exception:
+            ok = False
+        if not ok:
+            return f"{fix.id} does not apply to what this PC's report shows"
+    return None
+
+
+def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogue: Catalogue, *, unit: str,
+              hosts: Iterable[str] = (), controls: Iterable[str] = (), use: Iterable[str] = (), lang: str = "vi",
+              titles: dict[str, Any] | None = None) -> Plan:
+    """Which PC of ``unit`` gets which fix and which guidance, from its latest ``results``.
+
+    ``hosts`` / ``controls`` narrow it (a name or id that is not there is a RemediateError);
+    ``use`` picks alternative fixes (``rdp-off``); ``titles`` maps control ids to a baseline's
+    Localized titles for the header (else the catalogue's titles are used)."""
+    use = list(dict.fromkeys(use))
+    for fix_id in use:
+        fix = catalogue.fixes.get(fix_id)
+        if fix is None or fix.instead_of is None:
+            alternatives = sorted(f.id for f in catalogue.fixes.values() if f.instead_of)
+            raise RemediateError(f"--use {fix_id}: not an alternative fix (alternatives: {', '.join(alternatives)})")
+    known = catalogue.controls()
+    wanted_controls = list(dict.fromkeys(controls))
+    for control in wanted_controls:
+        if control not in known:
+            raise RemediateError(f"--control {control}: the catalogue has no fix or guidance for it "
+                                 f"(it has: {', '.join(known)})")
+    results = [r for r in results if r.unit == unit]
+    by_report = {str(r.report_id): r for r in reports}
+    names = {r.host.casefold() for r in results}
+    wanted_hosts = {h.casefold() for h in hosts}
+    missing = sorted(h for h in dict.fromkeys(hosts) if h.casefold() not in names)
+    if missing:
+        raise RemediateError(f"--host {shown(missing[0])}: no PC of that name in the latest results of unit {unit}")
+    scope = set(wanted_controls or known)
+
+    failing: dict[str, list[Result]] = {}
+    for result in results:
+        if result.outcome != Outcome.failed or result.control_id not in scope:
+            continue
+        if wanted_hosts and result.host.casefold() not in wanted_hosts:
+            continue
+        failing.setdefault(result.report_id, []).append(result)
+
+    order = {c: i for i, c in enumerate(known)}
+    findings: dict[str, Finding] = {}
+    pcs: list[PcPlan] = []
+    excluded: list[tuple[str, str]] = []
+    used: dict[str, Fix] = {}
+    for report_id, fails in failing.items():
+        fails.sort(key=lambda r: order[r.control_id])
+        report = by_report.get(report_id)
+        hostname = fails[0].host
+        for r in fails:
+            title = (titles or {}).get(r.control_id)
+            title_text = title.get(lang) if title is not None else _catalogue_title(catalogue, r.control_id, lang)
+            finding = findings.setdefault(r.control_id, Finding(r.control_id, title_text))
+            finding.failing.append(hostname)
+        problem = _identity_problem(report)
+        if problem:
+            excluded.append((shown(hostname), problem))
+            continue
+        assert report is not None
+        doc = report.to_document()
+        pc = PcPlan(report.host.hostname, report.host.machine_id or "", report_id, report.host.os.name,
+                    report.host.os.build, failing=[r.control_id for r in fails])
+        for r in fails:
+            fixes = catalogue.fixes_for(r.control_id, use)
+            reasons = [_fix_applies(catalogue, f, report, doc) for f in fixes]
+            chosen = [f for f, reason in zip(fixes, reasons, strict=True) if reason is None]
+            for f in chosen:
+                pc.fixes.append(f.id)
+                used[f.id] = f
+            if chosen:
+                findings[r.control_id].scripted.append(hostname)
+                continue
+            why = "; ".join(x for x in reasons if x) or None
+            line = _guidance(catalogue, r.control_id, doc, lang, why)
+            if line is None and why:  # a fix exists but not for this PC, and no guidance was written
+                line = GuidanceLine(r.control_id, findings[r.control_id].title,
+                                    "Not scripted for this PC: fix it by hand or in Group Policy.", [], why)
+            if line is not None:
+                pc.guidance.append(line)
+                findings[r.control_id].guidance.append(hostname)
+        fix_order = {f: i for i, f in enumerate(catalogue.fixes)}
+        pc.fixes.sort(key=fix_order.__getitem__)
+        pcs.append(pc)
+    fixes = [f for f in catalogue.fixes.values() if f.id in used]
+    ordered = sorted(findings.values(), key=lambda f: order[f.control])
+    return Plan(unit, lang, pcs, ordered, excluded, fixes, use)
+
+
+def _catalogue_title(catalogue: Catalogue, control: str, lang: str) -> str:
+    if control in catalogue.guidance:
+        return catalogue.guidance[control].title.get(lang)
+    return next(f.title.get(lang) for f in catalogue.fixes.values() if f.control == control)
+
+
+def _identity_problem(report: HostReport | None) -> str | None:
+    """Why a PC cannot be on the script's list, or None."""
+    if report is None:
+        return "its latest report is not in the store"
+    if report.host.os.family != "windows":
+        return f"not Windows ({report.host.os.family}): no script for it here"
+    if not report.host.machine_id:
+        return "its report has no machine id (MachineGuid), so the script could not tell it from another PC"
+    for value in (report.host.hostname, report.host.machine_id):
+        try:
+            ps_literal(value, strict=True)
+        except UnsafeValue as exc:
+            return f"its name or machine id cannot be written into a script: {exc}"
+    return None
+
+
+# --- the script ------------------------------------------------------------------------------------
+
+_HOW_TO = """\
+#
+# CÁCH DÙNG (Windows PowerShell 5.1, "Run as administrator"; docs/remediate.md):
+#   1. Đọc toàn bộ script này.
+#   2. Thử trên MỘT máy, chỉ đọc, không thay đổi gì (mặc định, -WhatIf):
+#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name}
+#   3. Áp dụng (chỉ sửa những gì còn sai; ghi trước/sau vào %ProgramData%\\secscan\\remediation.log,
+#      rồi chạy collect.ps1 của bộ cài secscan nếu có, để báo cáo sau thấy kết quả):
+#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name} -Apply
+#      hoặc cho cả đơn vị bằng Group Policy (Computer Startup Script, tham số -Apply).
+#   4. Hoàn tác những gì script này đã đổi trên máy (theo nhật ký):  ... -File .\\{name} -Undo
+#   Máy không có trong danh sách dưới đây: script không đọc, không đổi gì và báo lại (mã thoát 4).
+#
+# HOW TO USE (Windows PowerShell 5.1, "Run as administrator"; docs/remediate.md):
+#   1. Read this whole script.
+#   2. Try it on ONE PC; it reads and prints only (the default, -WhatIf):
+#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name}
+#   3. Apply (changes only what still fails; logs before/after to %ProgramData%\\secscan\\remediation.log,
+#      then runs the secscan kit's collect.ps1 when installed, so the next report shows the result):
+#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name} -Apply
+#      or for the whole unit by Group Policy (Computer Startup Script, parameter -Apply).
+#   4. Undo what this script changed on the PC (from the log):  ... -File .\\{name} -Undo
+#   A PC that is not on the list below: the script reads and changes nothing and says so (exit code 4).
+#
+# Exit codes: 0 done; 2 wrong parameters; 3 not administrator (-Apply/-Undo); 4 this PC is not on the
+# list; 5 the state folder or log cannot be used; 6 a fix could not be checked, applied or undone.
+# Nothing in secscan runs Windows: this script was checked by grammar (PowerShell 5.1) and is meant to
+# be reviewed by people; try it on one PC of each Windows version before a unit-wide rollout.
+"""
+
+
+def _comment_lit(value: str) -> str:
+    return ps_literal(value)
+
+
+def render(plan: Plan, catalogue: Catalogue, *, version: str, generated_at: datetime,
+           file_name: str = "fix.ps1", source: str = "the collector's latest results") -> str:
+    """The script's text (LF line ends; :func:`script_bytes` makes the file)."""
+    lang = plan.lang
+    stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    script_id = plan.script_id(generated_at)
+    n_fixes = sum(len(p.fixes) for p in plan.pcs)
+    lines = [
+        "#Requires -Version 5.1",
+        "# secscan remediate: script khắc phục / remediation script",
+        f"# Đơn vị / unit: {_comment_lit(plan.unit)}",
+        f"# Tạo bởi / written by: secscan {_comment_lit(version)}, {stamp} (UTC), from {source}",
+        f"# Danh mục / catalogue: {', '.join(f'{k} {_comment_lit(v)}' for k, v in catalogue.files.items())}"
+        + (f"; alternatives chosen: {', '.join(plan.uses)}" if plan.uses else ""),
+        f"# Script id: {script_id} (the log and -Undo know this script's changes by it)",
+        f"# {len(plan.pcs)} PC(s), {n_fixes} fix(es) to check, "
+        f"{sum(len(p.guidance) for p in plan.pcs)} item(s) of guidance that no script may fix",
+        *(_HOW_TO.replace("{name}", shown(file_name)).splitlines()),
+        "#",
+        "# Kết quả kiểm tra được xử lý / findings addressed (control: failing PCs; fixed by script; guidance only):",
+    ]
+    for f in plan.findings:
+        lines.append(f"#   {f.control}: {len(f.failing)} failing; {len(f.scripted)} by script; "
+                     f"{len(f.guidance)} guidance only -- {_comment_lit(f.title)}")
+    lines += ["#", "# Máy được phép / PCs this script may touch (hostname, machine id: fixes):"]
+    for pc in plan.pcs:
+        lines.append(f"#   {_comment_lit(pc.hostname)} {_comment_lit(pc.machine_id)}: "
+                     f"{', '.join(pc.fixes) or '(guidance only)'}")
+    if plan.excluded:
+        lines += ["#", "# Không có trong script / failing PCs left out (fix them by hand):"]
+        for name, why in plan.excluded:
+            lines.append(f"#   {_comment_lit(name)}: {_comment_lit(why)}")
+    guided: dict[str, list[tuple[PcPlan, GuidanceLine]]] = {}
+    for pc in plan.pcs:
+        for g in pc.guidance:
+            guided.setdefault(g.control, []).append((pc, g))
+    if guided:
+        lines += ["#", "# Không sửa bằng script / not scripted, for the IT officer (each PC prints its own lines):"]
+        for control, items in guided.items():
+            first = items[0][1]
+            lines.append(f"#   {control} -- {_comment_lit(first.title)}")
+            lines += [f"#       {_comment_lit(chunk)}" for chunk in _chunks(first.text)]
+            for pc, g in items:
+                detail = "; ".join(f"{label}: {value}" for label, value in g.evidence)
+                if g.why:
+                    detail = f"({g.why}) {detail}".strip()
+                lines.append(f"#     {_comment_lit(pc.hostname)} {_comment_lit(detail or '-')}")
+    lines += [
+        "",
+        "param([switch]$Apply, [switch]$Undo, [switch]$WhatIf)",
+        "",
+        "$ErrorActionPreference = 'Stop'",
+        f"$ScriptId = {ps_literal(script_id, strict=True)}",
+        f"$Unit = {ps_literal(plan.unit, strict=True)}",
+        f"$Generated = {ps_literal(stamp, strict=True)}",
+        "",
+        "# The PCs this script may touch: name AND machine id (MachineGuid) must both match.",
+        "$Allowed = @(",
+    ]
+    for pc in plan.pcs:
+        fixes = ", ".join(ps_literal(f, strict=True) for f in pc.fixes)
+        lines += [
+            "  @{",
+            f"    Hostname = {ps_literal(pc.hostname, strict=True)}",
+            f"    MachineId = {ps_literal(pc.machine_id, strict=True)}",
+            f"    Fixes = @({fixes})",
+            "    Guidance = @(",
+            *(f"      {ps_literal(g.one_line())}" for g in pc.guidance),
+            "    )",
+            "  }",
+        ]
+    lines += [")", ""]
+    helpers = catalogue.helper_order(plan.fixes)
+    if helpers:
+        lines.append("# --- helpers from the catalogue ---")
+        for helper in helpers:
+            lines += [*helper.code.rstrip("\n").splitlines(), ""]
+    lines += ["# --- the fixes, from the catalogue (policies/remediation/) ---", "$Fixes = @{}"]
+    chosen = {f.id for f in plan.fixes}
+    for fix in catalogue.fixes.values():
+        if fix.id not in chosen:
+            continue
+        lines += [
+            f"$Fixes[{ps_literal(fix.id, strict=True)}] = @{{",
+            f"  Control = {ps_literal(fix.control, strict=True)}",
+            f"  Title = {ps_literal(fix.title.get(lang))}",
+            f"  Windows = {ps_literal(fix.windows.label)}",
+            f"  MinBuild = {int(fix.windows.min_build)}",
+            f"  MaxBuild = {int(fix.windows.max_build or 0)}",
+            f"  Gpo = {'$true' if fix.domain == 'gpo' else '$false'}",
+            f"  Reboot = {'$true' if fix.reboot else '$false'}",
+            *(f"  # source: {ps_literal(s.url)}" for s in fix.sources),
+            "  Check = {",
+            *_indent(fix.check, 4),
+            "  }",
+            "  Apply = {",
+            "    param($State)",
+            *_indent(fix.apply, 4),
+            "  }",
+            "  Undo = {",
+            "    param($Before)",
+            *_indent(fix.undo, 4),
+            "  }",
+            "}",
+        ]
+    lines.append("")
+    lines += ENGINE.read_text(encoding="utf-8").rstrip("\n").splitlines()
+    return "\n".join(lines) + "\n"
+
+
+def _chunks(text: str, width: int = 96) -> list[str]:
+    """``text`` cut at spaces into pieces of about ``width`` characters (each becomes its own
+    literal on its own comment line, so nothing a report says can end the comment)."""
+    out: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append(line)
+    return out
+
+
+def _indent(code: str, spaces: int) -> list[str]:
+    pad = " " * spaces
+    return [(pad + line) if line.strip() else "" for line in code.rstrip("\n").splitlines()]
+
+
+def script_bytes(text: str) -> bytes:
+    """The file: UTF-8 with a byte-order mark (Windows PowerShell 5.1 reads a file without one in
+    the ANSI code page, which would garble Vietnamese) and CRLF line ends (Notepad on Windows 7)."""
+    return b"\xef\xbb\xbf" + text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
