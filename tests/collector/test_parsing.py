@@ -105,3 +105,26 @@ def test_http_answers_through_the_parse_process(store, token, rng):
         assert len(parsers) == 1 and parsers[0].is_running()
     assert store.counts()["reports"] == 1
     assert not parsers[0].is_running()  # the app's shutdown ends it
+
+
+def test_a_batch_of_captures_is_split_between_two_workers_in_order(rng, any_token):
+    import json as _json
+
+    from secscan.collector.cli import decode_capture
+    from secscan.demo import captures, fleet
+    from secscan.model.signing import seal
+
+    pcs = fleet.draw(2023)[:40]
+    bodies = [seal(_json.dumps(captures.render(pc, fleet.now_for_period(), 2023)).encode() + b" " * 20_000,
+                   any_token) for pc in pcs]
+    bodies.insert(7, b"not a report")
+    assert sum(map(len, bodies)) >= ParseProcess.SPLIT_FROM
+    parser = ParseProcess(max_bytes=1 << 20, decoder=decode_capture, processes=2)
+    try:
+        there = parser(bodies)
+        assert all(w is not None for w in parser._workers)  # both took part
+    finally:
+        parser.close()
+    here = parse_all(bodies, 1 << 20, decode_capture)
+    assert [_shape(g) for g in there] == [_shape(g) for g in here]
+    assert [p.filing.hostname for p in there if isinstance(p, Parsed)] == [pc.hostname for pc in pcs]
