@@ -9,6 +9,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -148,14 +149,14 @@ def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use:
         for error in exc.errors:
             click.echo(str(error), err=True)
         raise click.ClickException("the remediation catalogue does not lint: see `secscan policy lint`") from None
-    results = store.latest_results(unit)
+    results, reports = _unit_results(store, unit)
     titles = {}
     for compiled in baselines.values():
         for control in compiled.baseline.controls:
             titles.setdefault(control.id, control.title)
     try:
-        plan = make_plan(results, store.latest_reports(unit), catalogue, unit=unit, hosts=hosts, controls=controls,
-                         use=use, lang=lang, titles=titles)
+        plan = make_plan(results, reports, catalogue, unit=unit, hosts=hosts, controls=controls, use=use, lang=lang,
+                         titles=titles)
     except RemediateError as exc:
         raise click.ClickException(str(exc)) from None
     for name, why in plan.excluded:
@@ -172,6 +173,26 @@ def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use:
                f"({', '.join(f'{f.control} {len(f.failing)}' for f in plan.findings)})")
     click.echo("read it, then try it on one PC (it only reads by default): "
                f"powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{out.name}")
+
+
+def _unit_results(store: Any, unit: str) -> tuple[list[Any], list[Any]]:
+    """The latest Results judged for ``unit`` and the HostReports they judged. A PC whose report
+    names no unit (a capture run by hand) is placed in its unit by its network when judged; the
+    store files its results under no unit, so they are looked for among the unplaced PCs' too."""
+    from secscan.model.host import HostReport
+
+    results = list(store.latest_results(unit))
+    unplaced = {h["last_report_id"] for h in store.hosts() if h["unit_id"] is None}
+    if unplaced:
+        seen = {(r.report_id, r.control_id) for r in results}
+        results += [r for r in store.latest_results() if r.report_id in unplaced and r.unit == unit
+                    and (r.report_id, r.control_id) not in seen]
+    reports = {str(r.report_id): r for r in store.latest_reports(unit)}
+    for report_id in {r.report_id for r in results} - set(reports):
+        document = store.report_document(report_id)
+        if document is not None:
+            reports[report_id] = HostReport.model_validate(document)
+    return results, list(reports.values())
 
 
 def _exit_code(code: object) -> int:
