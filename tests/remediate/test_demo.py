@@ -30,6 +30,8 @@ from tests.agent.windows.ps51 import problems
 from tests.policy.hosts import set_path
 from tests.remediate.scripts import Allowed, allowed, guard_admits
 
+pytestmark = pytest.mark.slow  # builds the demo store (about 15 s)
+
 UNIT = "xa-van-lang"
 SEED = 2023  # the demo's default
 
