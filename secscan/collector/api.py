@@ -342,13 +342,17 @@ class FastPush:
             elif name == b"content-length":
                 length = value.decode("latin-1")
 
+        read = False
+
         async def chunks() -> AsyncIterator[bytes]:
+            nonlocal read
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     raise _ClientGone
                 yield message.get("body", b"")
                 if not message.get("more_body", False):
+                    read = True
                     return
 
         try:
@@ -359,5 +363,9 @@ class FastPush:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if status == 401:
             headers.append((b"www-authenticate", b"Bearer"))
+        if not read:
+            # An early refusal (401, 413): the rest of the body is not read, the connection ends
+            # with this answer (secscan.collector.server stops reading it).
+            headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

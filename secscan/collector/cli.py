@@ -415,13 +415,31 @@ def approve_move(obj: dict[str, Any], host_id: str, reject: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
 @click.option("--max-bytes", default=None, type=int, help="largest accepted body (default 4 MiB)")
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds for a request's line and headers (from the connection, or from the first byte of the "
+                   "next request on a kept-alive one); then the connection is closed")
+@click.option("--body-timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds for the whole body once the headers are in; then 408 and the connection is closed "
+                   "(allow a 4 MiB body over the slowest commune link)")
+@click.option("--idle-timeout", default=15.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds a kept-alive connection may wait between requests")
+@click.option("--max-connections", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="open connections per worker process; beyond it a new connection gets 503 (the open-file "
+                   "limit is raised to fit)")
 @click.pass_obj
 def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          max_bytes: int | None, workers: int) -> None:
-    """Run the HTTP(S) ingest: POST /api/v1/reports, GET /api/v1/units, /healthz."""
+          max_bytes: int | None, workers: int, header_timeout: float, body_timeout: float, idle_timeout: float,
+          max_connections: int) -> None:
+    """Run the HTTP(S) ingest: POST /api/v1/reports, GET /api/v1/units, /healthz.
+
+    Every connection has deadlines (a client that sends its request slowly, or nothing, is
+    closed), the number of connections is capped, and a push refused before its body is read
+    (401, 413) is answered and closed without reading the body: safe on a LAN without a reverse
+    proxy (docs/deployment.md)."""
     import uvicorn
 
     from secscan.collector.db import resolve_url
+    from secscan.collector.server import Limits, open_files_for
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -431,7 +449,14 @@ def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_k
         os.environ["SECSCAN_MAX_BYTES"] = str(max_bytes)
     if not tls_cert and host not in ("127.0.0.1", "::1", "localhost"):
         click.echo("warning: serving plain HTTP on a non-loopback address; use --tls-cert/--tls-key", err=True)
+    max_connections, note = open_files_for(max_connections)
+    if note:
+        click.echo(note, err=True)
+    # the worker processes read the limits from the environment (secscan.collector.server.limits)
+    os.environ.update(Limits(header_timeout, body_timeout, idle_timeout, max_connections).env())
     uvicorn.run("secscan.collector.cli:app_from_env", factory=True, host=host, port=port, workers=workers,
+                http="secscan.collector.server:DeadlineProtocol", loop="secscan.collector.server:new_event_loop",
+                timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="warning", access_log=False,
                 proxy_headers=False)  # nothing here reads client addresses: skip X-Forwarded-* per request
 
