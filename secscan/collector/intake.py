@@ -7,6 +7,11 @@ as strict: no NaN or Infinity); the contract is validated on that dict, and the 
 covers (``signing.canonical`` of the *received* document, never of a re-serialised model: a
 model round-trip could normalise away the very bytes an attacker changed) are computed from the
 same dict here, so the store only has to look up the key and compare one HMAC.
+
+The contract is strict for what a machine writes (secscan/model/common.py): the dict validated is
+the dict the policies judge, so nothing in it may read one way to the model and another to them
+(a "yes" for a boolean, a number for a date, text that is not NFC). A report dated more than
+FUTURE_TOLERANCE ahead of this collector's clock is refused here, where the clock is.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -25,7 +30,9 @@ from pydantic_core import from_json
 
 from secscan.model.capture import CAPTURE_SCHEMA as WINDOWS_CAPTURE_SCHEMA
 from secscan.model.capture import SCRIPT_VERSION
+from secscan.model.common import RECEIVED
 from secscan.model.host import HOST_REPORT_SCHEMA, HostReport
+from secscan.model.limits import FUTURE_TOLERANCE
 from secscan.model.scan import SCAN_REPORT_SCHEMA, ScanReport
 from secscan.model.signing import (
     ENVELOPE_MAGIC,
@@ -122,7 +129,8 @@ class Parsed:
 
     @property
     def document(self) -> dict[str, Any]:
-        """As received (for a capture: the decoded HostReport); policies judge it."""
+        """As received (for a capture: the decoded HostReport); policies judge it. The strict
+        contract read exactly this (tests/hostile checks that the verdicts agree)."""
         if self.doc is None:
             self.doc = from_json(self.text)  # the same text parsed and validated before
         return self.doc
@@ -170,11 +178,41 @@ def _signed_message(doc: dict[str, Any]) -> tuple[bytes, str] | None:
         return signed_message(doc)
 
 
+def _loc_part(part: str | int) -> str:
+    """A path member as it may be printed: a member name comes from the document (an unknown
+    member is named too), so one that is not plain printable text is shown escaped and cut short:
+    a rejection is one line, and a terminal shows it as text, never as control sequences."""
+    text = str(part)
+    if len(text) <= 64 and text.isprintable() and "." not in text:
+        return text
+    shown = ascii(text[:64])
+    return shown + "…" if len(text) > 64 else shown
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """A reason as one printable line (an exception's text may hold newlines or a document's bytes)."""
+    text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _field_error(exc: ValidationError) -> str:
     err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(document)"
+    loc = ".".join(_loc_part(p) for p in err["loc"]) or "(document)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{loc}: {err['msg']}{more}"
+    return one_line(f"{loc}: {err['msg']}{more}")
+
+
+def _not_in_future(field: str, value: datetime, now: datetime | None) -> None:
+    """A report dated ahead of this collector's clock would stay its PC's latest for ever (and the
+    PC would never show as stale): more than FUTURE_TOLERANCE ahead is refused. Within it, a PC
+    whose clock runs a little fast is still accepted."""
+    now = now or datetime.now(UTC)
+    if value - now > FUTURE_TOLERANCE:
+        hours = int(FUTURE_TOLERANCE.total_seconds() // 3600)
+        raise Rejected(f"{field}: {value.isoformat()} is in the future (more than {hours} h ahead of this "
+                       f"collector's clock, {now.astimezone(UTC).isoformat(timespec='seconds')})")
 
 
 def _strict_json(text: str) -> Any:
@@ -196,12 +234,15 @@ def _strict_json(text: str) -> Any:
         raise Rejected(f"invalid JSON: {fast_error}") from None
 
 
-def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None) -> Parsed:
-    """Validate ``raw`` as a HostReport, ScanReport or Windows capture; raise Rejected otherwise."""
+def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None,
+          now: datetime | None = None) -> Parsed:
+    """Validate ``raw`` as a HostReport, ScanReport or Windows capture; raise Rejected otherwise.
+    ``now``: this collector's clock (the current time when omitted), which a report may not be
+    dated more than FUTURE_TOLERANCE ahead of."""
     if len(raw) > max_bytes:
         raise Rejected(f"document is {len(raw)} bytes, over the limit of {max_bytes}", 413)
     if raw.startswith(ENVELOPE_MAGIC):
-        return _envelope(raw, decoder)
+        return _envelope(raw, decoder, now)
     if raw.startswith(b"\xef\xbb\xbf"):  # PowerShell 5 writes a BOM with Out-File -Encoding utf8
         raw = raw[3:]
     try:
@@ -214,9 +255,10 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
     schema = doc.get("schema")
     if schema == HOST_REPORT_SCHEMA:
         try:
-            model = HostReport.model_validate(doc)
+            model = HostReport.model_validate(doc, context=RECEIVED)
         except ValidationError as exc:
             raise Rejected(_field_error(exc)) from None
+        _not_in_future("collected_at", model.collected_at, now)
         message = None
         if model.signature is not None:
             try:
@@ -227,9 +269,11 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
                       model.signature.key_id if model.signature else None, model.signature is not None, message)
     if schema == SCAN_REPORT_SCHEMA:
         try:
-            scan = ScanReport.model_validate(doc)
+            scan = ScanReport.model_validate(doc, context=RECEIVED)
         except ValidationError as exc:
             raise Rejected(_field_error(exc)) from None
+        _not_in_future("started_at", scan.started_at, now)
+        _not_in_future("finished_at", scan.finished_at, now)
         sig = doc.get("signature")
         if sig is not None:
             # ScanReport has no signature member in the contract; extra=forbid already refused it.
@@ -237,7 +281,7 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
         return Parsed("scan", str(scan.scan_id), digest_of(raw), doc, text,
                       ScanFiling(scan.started_at, scan.finished_at), scan.unit, None, False)
     if schema == WINDOWS_CAPTURE_SCHEMA:
-        return _capture(raw, decoder)
+        return _capture(raw, decoder, now=now)
     if isinstance(schema, str) and schema.startswith(("secscan.host-report/", "secscan.scan-report/",
                                                       "secscan.windows-capture/")):
         raise Rejected(f"schema: version {schema!r} is not supported by this collector "
@@ -247,24 +291,28 @@ def parse(raw: bytes, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDeco
     raise Rejected(f"not a secscan report: schema {str(schema)[:80]!r}")
 
 
-def _envelope(raw: bytes, decoder: CaptureDecoder | None) -> Parsed:
+def _envelope(raw: bytes, decoder: CaptureDecoder | None, now: datetime | None) -> Parsed:
     """A signed envelope (signing.seal): only a Windows capture travels in one (the decoder says
     so, naming the schema, when the body is anything else)."""
     try:
         key_id, value, body = open_envelope(raw)
     except EnvelopeError as exc:
         raise Rejected(str(exc)) from None
-    return _capture(body, decoder, (key_id, value))
+    return _capture(body, decoder, (key_id, value), now)
 
 
-def _capture(raw: bytes, decoder: CaptureDecoder | None, signature: tuple[str, str] | None = None) -> Parsed:
+def _capture(raw: bytes, decoder: CaptureDecoder | None, signature: tuple[str, str] | None = None,
+             now: datetime | None = None) -> Parsed:
     """``signature``: (key_id, hex) from the envelope the capture came in; checked by the store."""
     if decoder is None:
         raise Rejected(f"{WINDOWS_CAPTURE_SCHEMA}: no capture decoder available here")
     try:
         report = decoder(raw)
+    except ValidationError as exc:  # the decoded facts break the contract: name the field, on one line
+        raise Rejected(f"windows capture: {_field_error(exc)}") from None
     except Exception as exc:  # the decoder's own error type is the agent's; any failure is a rejection
-        raise Rejected(f"windows capture: {exc}") from None
+        raise Rejected(f"windows capture: {one_line(str(exc))}") from None
+    _not_in_future("collected_at", report.collected_at, now)
     doc = report.to_document()
     # The capture is the evidence; the hash of its bytes (without the envelope) identifies it, so
     # the same capture from the HTTPS push, the share and a USB stick is one report, not three.

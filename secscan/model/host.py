@@ -8,32 +8,49 @@ Every fact is optional: ``None`` means it was not observed, and ``probes`` says 
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Any, Literal
-from uuid import UUID
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, IPvAnyAddress
+from pydantic import Field, Strict
 
-from secscan.model.common import AwareDatetime, Contract, ProbeRecord, ShortText, Text
+from secscan.model.common import (
+    AgentVersion,
+    AwareDatetime,
+    Bool,
+    Contract,
+    Date,
+    Float,
+    Hostname,
+    Int,
+    IPAddress,
+    KeyId,
+    Mac,
+    MachineId,
+    ProbeRecord,
+    Raw,
+    ShortText,
+    StrictInt,
+    Text,
+    UnitId,
+    Uuid,
+    bounded_text,
+)
+from secscan.model.limits import INTERFACES, MAX_INT
 
 HOST_REPORT_SCHEMA = "secscan.host-report/1"
-
-Raw = dict[str, Any]
-
 
 # --- who collected it ------------------------------------------------------------------------
 
 
 class AgentInfo(Contract):
-    version: ShortText
+    version: AgentVersion
     platform: Literal["linux", "windows", "macos", "other"]
     # "agent": secscan ran on the PC; "capture": a PowerShell capture decoded elsewhere.
     source: Literal["agent", "capture", "synthetic"] = "agent"
-    elevated: bool | None = None
-    duration_ms: float | None = Field(default=None, ge=0)
+    elevated: Bool | None = None
+    duration_ms: Float | None = Field(default=None, ge=0)
     # "capture" only: the version of collect.ps1 that wrote the capture (model/capture.py)
-    script_version: int | None = Field(default=None, ge=1, le=10_000)
+    script_version: StrictInt | None = Field(default=None, ge=1, le=10_000)
 
 
 # --- identity --------------------------------------------------------------------------------
@@ -45,8 +62,8 @@ class OperatingSystem(Contract):
     product_name_raw: ShortText | None = None  # as the OS reports it
     version: ShortText | None = None  # "10.0.22631" / "12" (os-release VERSION_ID)
     display_version: ShortText | None = None  # "23H2"
-    build: int | None = None
-    ubr: int | None = None  # Windows update build revision
+    build: Int | None = None
+    ubr: Int | None = None  # Windows update build revision
     edition: ShortText | None = None  # "Professional", "Core", "ServerStandard"
     installation_type: Literal["client", "server"] | None = None
     kernel: ShortText | None = None
@@ -59,29 +76,29 @@ class Hardware(Contract):
     model: ShortText | None = None
     serial: ShortText | None = None
     cpu: ShortText | None = None
-    cpu_count: int | None = None
-    memory_mb: int | None = None
-    is_laptop: bool | None = None
-    is_virtual: bool | None = None
+    cpu_count: Int | None = None
+    memory_mb: Int | None = None
+    is_laptop: Bool | None = None
+    is_virtual: Bool | None = None
 
 
 class Interface(Contract):
     name: ShortText | None = None
-    mac: ShortText | None = Field(default=None, pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-    ipv4: list[IPvAnyAddress] = Field(default_factory=list)
-    ipv6: list[IPvAnyAddress] = Field(default_factory=list)
-    up: bool | None = None
+    mac: Mac | None = None
+    ipv4: list[IPAddress] = Field(default_factory=list)
+    ipv6: list[IPAddress] = Field(default_factory=list)
+    up: Bool | None = None
 
 
 class Host(Contract):
-    hostname: ShortText
+    hostname: Hostname
     domain: ShortText | None = None  # AD / DNS domain when joined
     workgroup: ShortText | None = None
-    machine_id: ShortText | None = None  # /etc/machine-id, or Windows MachineGuid
+    machine_id: MachineId | None = None  # /etc/machine-id, or Windows MachineGuid
     role: Literal["workstation", "server"] | None = None
     os: OperatingSystem
     hardware: Hardware = Field(default_factory=Hardware)
-    interfaces: list[Interface] = Field(default_factory=list)
+    interfaces: list[Interface] = Field(default_factory=list, max_length=INTERFACES.max)
     boot_time: AwareDatetime | None = None
     logged_in_users: list[ShortText] | None = None
 
@@ -104,19 +121,19 @@ class AntivirusProduct(Contract):
     # uninstall (registry), clamav, package
     source: Literal["securitycenter2", "defender", "service", "process", "uninstall", "clamav", "package"]
     state: AvState = AvState.unknown
-    enabled: bool | None = None
-    real_time: bool | None = None
-    up_to_date: bool | None = None
-    signature_age_days: float | None = Field(default=None, ge=0)
+    enabled: Bool | None = None
+    real_time: Bool | None = None
+    up_to_date: Bool | None = None
+    signature_age_days: Float | None = Field(default=None, ge=0)
     signature_updated_at: AwareDatetime | None = None
     signature_version: ShortText | None = None
     engine_version: ShortText | None = None
     product_version: ShortText | None = None
-    microsoft: bool | None = None  # owner nibble of productState
-    centrally_managed: bool | None = None
-    tamper_protected: bool | None = None
+    microsoft: Bool | None = None  # owner nibble of productState
+    centrally_managed: Bool | None = None
+    tamper_protected: Bool | None = None
     running_mode: ShortText | None = None  # Defender AMRunningMode ("Normal", "Passive Mode", ...)
-    product_state: int | None = None  # raw SecurityCenter2 productState
+    product_state: Int | None = None  # raw SecurityCenter2 productState
     raw: Raw | None = None
 
 
@@ -127,6 +144,9 @@ class Antivirus(Contract):
 
 
 # --- licences and activators -----------------------------------------------------------------
+
+
+PartialKey = bounded_text(5)
 
 
 class LicenceClass(StrEnum):
@@ -148,16 +168,16 @@ class Licence(Contract):
     sku_id: ShortText | None = None
     description: ShortText | None = None
     channel: ShortText | None = None  # Retail, OEM:DM, Volume:GVLK, Volume:MAK, ...
-    license_status: int | None = Field(default=None, ge=0, le=6)  # raw SoftwareLicensingProduct value
+    license_status: StrictInt | None = Field(default=None, ge=0, le=6)  # raw SoftwareLicensingProduct value
     license_status_text: ShortText | None = None
-    license_status_reason: int | None = None
-    grace_minutes: int | None = Field(default=None, ge=0)
-    partial_key: ShortText | None = Field(default=None, max_length=5)  # last 5 characters only, never more
+    license_status_reason: Int | None = None
+    grace_minutes: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
+    partial_key: PartialKey | None = None  # last 5 characters only, never more
     kms_host: ShortText | None = None
-    kms_port: int | None = None
+    kms_port: Int | None = None
     kms_discovered_host: ShortText | None = None
-    vl_activation_interval: int | None = None
-    vl_renewal_interval: int | None = None
+    vl_activation_interval: Int | None = None
+    vl_renewal_interval: Int | None = None
     classification: LicenceClass = LicenceClass.unknown
     confidence: Confidence | None = None
     evidence: list[Text] = Field(default_factory=list)
@@ -170,7 +190,9 @@ class ActivatorEvidence(Contract):
     kind: ShortText
     detail: Text
     tool: ShortText | None = None  # KMSpico, KMSAuto, KMS_VL_ALL, MAS, AAct, Ohook, ...
-    confidence: Confidence = Confidence.medium
+    # Required: a default here (it was "medium") is a guess that the policies, which read the
+    # document as received, would not make (they would see no confidence at all).
+    confidence: Confidence
 
 
 class Licences(Contract):
@@ -184,13 +206,13 @@ class Licences(Contract):
 
 class FirewallProfile(Contract):
     name: ShortText
-    enabled: bool | None = None
+    enabled: Bool | None = None
     default_inbound: ShortText | None = None
 
 
 class Firewall(Contract):
     # True only when the host firewall filters inbound traffic in every profile/backend seen.
-    enabled: bool | None = None
+    enabled: Bool | None = None
     backend: ShortText | None = None  # windows, nftables, ufw, firewalld, iptables
     profiles: list[FirewallProfile] = Field(default_factory=list)
     third_party: list[ShortText] = Field(default_factory=list)
@@ -200,36 +222,36 @@ class Firewall(Contract):
 class Patches(Contract):
     last_patch_at: AwareDatetime | None = None
     # Relative to collected_at, so a policy can compare it without date arithmetic.
-    days_since_last_patch: float | None = Field(default=None, ge=0)
-    auto_updates: bool | None = None
-    pending_updates: int | None = Field(default=None, ge=0)
-    pending_security_updates: int | None = Field(default=None, ge=0)
-    reboot_required: bool | None = None
+    days_since_last_patch: Float | None = Field(default=None, ge=0)
+    auto_updates: Bool | None = None
+    pending_updates: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
+    pending_security_updates: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
+    reboot_required: Bool | None = None
     hotfixes: list[ShortText] | None = None
 
 
 class OsEndOfLife(Contract):
-    end_of_support: date | None = None
-    supported: bool | None = None
-    days_left: int | None = None
+    end_of_support: Date | None = None
+    supported: Bool | None = None
+    days_left: Int | None = None
     basis: ShortText | None = None  # which row of the end-of-life table matched
 
 
 class Smb(Contract):
-    smb1_server: bool | None = None
-    smb1_client: bool | None = None
+    smb1_server: Bool | None = None
+    smb1_client: Bool | None = None
 
 
 class Rdp(Contract):
-    enabled: bool | None = None
-    nla_required: bool | None = None
-    port: int | None = None
+    enabled: Bool | None = None
+    nla_required: Bool | None = None
+    port: Int | None = None
 
 
 class Autorun(Contract):
-    disabled_all_drives: bool | None = None
-    no_drive_type_autorun: int | None = None  # raw mask
-    no_autorun: int | None = None
+    disabled_all_drives: Bool | None = None
+    no_drive_type_autorun: Int | None = None  # raw mask
+    no_autorun: Int | None = None
 
 
 class Account(Contract):
@@ -237,84 +259,84 @@ class Account(Contract):
     sid: ShortText | None = None
     kind: Literal["user", "group", "unknown"] = "unknown"
     source: Literal["local", "domain", "unknown"] = "unknown"
-    builtin_admin: bool | None = None  # RID 500 / uid 0
-    enabled: bool | None = None
+    builtin_admin: Bool | None = None  # RID 500 / uid 0
+    enabled: Bool | None = None
 
 
 class LocalAdmins(Contract):
     members: list[Account] = Field(default_factory=list)
-    count: int | None = None  # local human admin accounts (excludes domain groups)
-    builtin_admin_enabled: bool | None = None
-    guest_enabled: bool | None = None
+    count: Int | None = None  # local human admin accounts (excludes domain groups)
+    builtin_admin_enabled: Bool | None = None
+    guest_enabled: Bool | None = None
     nopasswd_sudo: list[ShortText] | None = None  # Linux sudoers lines granting NOPASSWD
 
 
 class PasswordPolicy(Contract):
-    min_length: int | None = None
-    max_age_days: int | None = None  # 0: never expires (None: unknown)
-    min_age_days: int | None = None
-    complexity: bool | None = None
-    history: int | None = None
+    min_length: Int | None = None
+    max_age_days: Int | None = None  # 0: never expires (None: unknown)
+    min_age_days: Int | None = None
+    complexity: Bool | None = None
+    history: Int | None = None
     source: ShortText | None = None  # secedit, net_accounts, login.defs, pam_pwquality
 
 
 class Lockout(Contract):
-    threshold: int | None = None  # 0: never locks out
-    duration_minutes: int | None = None
-    reset_minutes: int | None = None
+    threshold: Int | None = None  # 0: never locks out
+    duration_minutes: Int | None = None
+    reset_minutes: Int | None = None
     source: ShortText | None = None
 
 
 class Volume(Contract):
     mount: ShortText
-    encrypted: bool | None = None
+    encrypted: Bool | None = None
     method: ShortText | None = None
-    protection_on: bool | None = None
-    system: bool | None = None
+    protection_on: Bool | None = None
+    system: Bool | None = None
 
 
 class DiskEncryption(Contract):
-    system_volume_encrypted: bool | None = None
+    system_volume_encrypted: Bool | None = None
     volumes: list[Volume] = Field(default_factory=list)
 
 
 class ScreenLockUser(Contract):
     user: ShortText
-    enabled: bool | None = None
-    secure: bool | None = None
-    timeout_seconds: int | None = None
+    enabled: Bool | None = None
+    secure: Bool | None = None
+    timeout_seconds: Int | None = None
 
 
 class ScreenLock(Contract):
     # True when every seen user session locks with a password within the timeout below.
-    enabled: bool | None = None
-    timeout_seconds: int | None = None  # the longest among users (worst case)
+    enabled: Bool | None = None
+    timeout_seconds: Int | None = None  # the longest among users (worst case)
     users: list[ScreenLockUser] = Field(default_factory=list)
 
 
 class RemoteTool(Contract):
     name: ShortText  # TeamViewer, AnyDesk, UltraViewer, VNC, ...
-    installed: bool | None = None
-    running: bool | None = None
+    installed: Bool | None = None
+    running: Bool | None = None
     source: ShortText | None = None  # process, service, uninstall, package
     detail: Text | None = None
 
 
 class RemoteAccess(Contract):
-    tools: list[RemoteTool] = Field(default_factory=list)
+    tools: list[RemoteTool] | None = None  # None: not checked; []: checked, none found
 
 
 class ListeningPort(Contract):
-    port: int = Field(ge=0, le=65535)
+    port: StrictInt = Field(ge=0, le=65535)
     proto: Literal["tcp", "udp"]
     address: ShortText
     process: ShortText | None = None
 
 
 class Ssh(Contract):
-    installed: bool | None = None
+    installed: Bool | None = None
     permit_root_login: ShortText | None = None  # yes, no, prohibit-password, forced-commands-only
-    password_authentication: bool | None = None
+    password_authentication: Bool | None = None
 
 
 class Hardening(Contract):
@@ -339,16 +361,16 @@ class Hardening(Contract):
 
 class Signature(Contract):
     alg: Literal["HMAC-SHA256"] = "HMAC-SHA256"
-    key_id: ShortText
-    value: str = Field(pattern=r"^[0-9a-f]{64}$")
+    key_id: KeyId
+    value: Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class HostReport(Contract):
     schema_: Literal["secscan.host-report/1"] = Field(default=HOST_REPORT_SCHEMA, alias="schema")
-    report_id: UUID
+    report_id: Uuid
     collected_at: AwareDatetime
     agent: AgentInfo
-    unit: ShortText | None = None
+    unit: UnitId | None = None
     host: Host
     antivirus: Antivirus = Field(default_factory=Antivirus)
     licences: Licences = Field(default_factory=Licences)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from typing import Literal
-from uuid import UUID
 
-from pydantic import Field, IPvAnyAddress
+from pydantic import Field
 
-from secscan.model.common import AwareDatetime, Contract, ShortText, Text
+from secscan.model.common import AwareDatetime, Bool, Contract, IPAddress, Mac, ShortText, StrictInt, Text, UnitId, Uuid
 
 SCAN_REPORT_SCHEMA = "secscan.scan-report/1"
 
 
 class Port(Contract):
-    port: int = Field(ge=0, le=65535)
+    port: StrictInt = Field(ge=0, le=65535)
     proto: Literal["tcp", "udp", "sctp"]
     state: ShortText  # open, open|filtered, ...
     service: ShortText | None = None
@@ -25,12 +24,12 @@ class Port(Contract):
 
 class OsGuess(Contract):
     name: ShortText
-    accuracy: int | None = Field(default=None, ge=0, le=100)
+    accuracy: StrictInt | None = Field(default=None, ge=0, le=100)
 
 
 class ScannedHost(Contract):
-    ip: IPvAnyAddress
-    mac: ShortText | None = Field(default=None, pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+    ip: IPAddress
+    mac: Mac | None = None
     vendor: ShortText | None = None
     hostnames: list[ShortText] = Field(default_factory=list)
     status_reason: ShortText | None = None  # arp-response, syn-ack, echo-reply, user-set
@@ -41,13 +40,13 @@ class ScannedHost(Contract):
 class NmapRun(Contract):
     version: ShortText | None = None
     args: Text
-    privileged: bool | None = None  # raw-socket scan (MACs, OS guess) or TCP connect fallback
+    privileged: Bool | None = None  # raw-socket scan (MACs, OS guess) or TCP connect fallback
 
 
 class ScanReport(Contract):
     schema_: Literal["secscan.scan-report/1"] = Field(default=SCAN_REPORT_SCHEMA, alias="schema")
-    scan_id: UUID
-    unit: ShortText | None = None
+    scan_id: Uuid
+    unit: UnitId | None = None
     targets: list[ShortText]
     profile: ShortText | None = None
     nmap: NmapRun

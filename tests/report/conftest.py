@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from secscan.demo import bundle
+from secscan.model.limits import HOSTNAME
 from secscan.report.config import ReportConfig, load
 from secscan.report.inputs import ReportInput
 
@@ -87,7 +88,7 @@ def hostile_input() -> ReportInput:
         if i % 6 == 0:
             doc["host"]["hostname"] = HOSTILE_HOST + str(i) if i else HOSTILE_HOST
         if i % 6 == 1:
-            doc["host"]["hostname"] = LONG[:400] + str(i)
+            doc["host"]["hostname"] = LONG[:HOSTNAME.max - 5] + str(i)  # as long as the contract allows
         for product in doc["antivirus"]["products"]:
             product["name"] = HOSTILE_AV
     return bundle.report_input(b)
