@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, union
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -734,20 +734,25 @@ class Store:
             text = conn.execute(select(t.reports.c.document).where(t.reports.c.report_id == report_id)).scalar()
         return json.loads(text) if text is not None else None
 
-    def latest_reports(self, unit: str | None = None) -> list[HostReport]:
-        """Each host's most recent HostReport, parsed."""
-        q = select(t.reports.c.document).join(t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id)
+    def latest_reports(self, unit: str | None = None,
+                       unreadable: list[tuple[str, str]] | None = None) -> list[HostReport]:
+        """Each host's most recent HostReport, parsed. A stored document that the contract no
+        longer accepts (stored by a secscan before the contract became strict, e.g. "yes" for a
+        boolean) is left out rather than guessed at, and listed in ``unreadable`` as (report id,
+        the reason) for the caller to say so."""
+        q = select(t.reports.c.report_id, t.reports.c.document).join(
+            t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id)
         if unit:
             q = q.where(t.reports.c.unit_id == unit)
         with self.engine.connect() as conn:
-            return [HostReport.model_validate_json(d) for d in conn.execute(q).scalars()]
+            return _readable(HostReport, conn.execute(q).all(), unreadable)
 
-    def scans(self, unit: str | None = None) -> list[ScanReport]:
-        q = select(t.scans.c.document).order_by(t.scans.c.started_at)
+    def scans(self, unit: str | None = None, unreadable: list[tuple[str, str]] | None = None) -> list[ScanReport]:
+        q = select(t.scans.c.scan_id, t.scans.c.document).order_by(t.scans.c.started_at)
         if unit:
             q = q.where(t.scans.c.unit_id == unit)
         with self.engine.connect() as conn:
-            return [ScanReport.model_validate_json(d) for d in conn.execute(q).scalars()]
+            return _readable(ScanReport, conn.execute(q).all(), unreadable)
 
     def analyze(self) -> bool:
         """Refresh PostgreSQL's planner statistics after a bulk load; True if it ran. A store that
@@ -806,6 +811,19 @@ def _script_version(agent: str) -> int | None:
     """3 for "script/3"; None for other agents or a capture that named no version."""
     kind, _, version = agent.partition("/")
     return int(version) if kind == "script" and version.isdigit() else None
+
+
+def _readable(model: Any, rows: Sequence[Any], unreadable: list[tuple[str, str]] | None) -> list[Any]:
+    out = []
+    for doc_id, text in rows:
+        try:
+            out.append(model.model_validate_json(text))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(document)"
+            if unreadable is not None:
+                unreadable.append((doc_id, f"{where}: {err['msg']}"))
+    return out
 
 
 def _token_info(row: Any) -> TokenInfo:

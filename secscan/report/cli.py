@@ -85,11 +85,18 @@ def from_store(db_url: str | None, period: str | None) -> ReportInput:
     period = period or f"{now.year}-{now.month:02d}"
     # Results as stored at ingest (or by `collector evaluate`): the store's judgement is the one
     # the report shows, so the PDF's figures are the collector's.
+    unreadable: list[tuple[str, str]] = []
+    reports, scans = store.latest_reports(unreadable=unreadable), store.scans(unreadable=unreadable)
+    if unreadable:
+        first_id, why = unreadable[0]
+        click.echo(f"warning: {len(unreadable)} stored document(s) no longer meet the contract and are left out "
+                   f"of the inventory (e.g. {first_id}: {why}); their PCs' stored results still count. Import "
+                   "a fresh report from those PCs.", err=True)
     return build_input(
         org,
         baseline,
-        store.latest_reports(),
-        store.scans(),
+        reports,
+        scans,
         results=store.latest_results(),
         period=period,
         generated_at=now,
