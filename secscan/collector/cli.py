@@ -151,6 +151,14 @@ def unit_list(obj: dict[str, Any], as_json: bool) -> None:
 @click.pass_obj
 def unit_add(obj: dict[str, Any], unit_id: str, name: str, parent: str | None, kind: str | None,
              level: int | None) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from secscan.model.common import UnitId
+
+    try:  # an id no report could name (too long, not org.yaml's pattern) is refused here, not later
+        TypeAdapter(UnitId).validate_python(unit_id)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.errors(include_url=False)[0]["msg"], param_hint="UNIT_ID") from None
     store = _store(obj["db"])
     if parent and store.unit(parent) is None:
         raise click.ClickException(f"--parent {parent}: no such unit")
