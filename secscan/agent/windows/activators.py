@@ -9,6 +9,7 @@ activators.toml. KMS host and grace-period evidence belongs to a licence (see li
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import Any
 
 from secscan.agent.data import load
@@ -84,18 +85,18 @@ def _task(task: Any) -> tuple[str, str]:
     return path, " ".join(as_text(a, "task.actions[]", 2048) or "" for a in as_list(task.get("actions")))
 
 
-def _as_written(task: Any) -> bool:
-    """The task is as collect.ps1 writes it: an object with a text (or null) path and a list of texts."""
-    return (type(task) is dict and type(task.get("path")) in TEXT_OR_NULL
-            and type(actions := task.get("actions")) is list and set(map(type, actions)) <= {str})
-
-
 def _tasks(section: Any) -> list[tuple[str, str]]:
     tasks = as_list(as_dict(section, "scheduled_tasks").get("tasks"))
-    if all(map(_as_written, tasks)):
-        # Read as _task reads them, without its calls per value (a PC has ~180 tasks).
-        return [((task.get("path") or "").strip()[:1024], " ".join([a.strip()[:2048] for a in task["actions"]]))
-                for task in tasks]
+    if set(map(type, tasks)) <= {dict}:
+        paths = [task.get("path") for task in tasks]
+        actions = [task.get("actions") for task in tasks]
+        if set(map(type, paths)) <= TEXT_OR_NULL and set(map(type, actions)) <= {list}:
+            commands = list(chain.from_iterable(actions))
+            if set(map(type, commands)) <= {str} and max(map(len, commands), default=0) <= 2048:
+                # As the script writes them (a path, a list of command lines not over 2048
+                # characters): read as _task reads them, without its calls per value.
+                return list(zip([(path or "").strip()[:1024] for path in paths],
+                                [" ".join(map(str.strip, commands)) for commands in actions], strict=True))
     return [_task(task) for task in tasks]  # each value checked in order: the first bad one raises
 
 

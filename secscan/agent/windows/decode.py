@@ -10,6 +10,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -82,18 +83,33 @@ _ARTEFACT_SECTIONS = ("ifeo", "artefact_files", "scheduled_tasks", "services", "
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
 
 
+@dataclass(slots=True)
+class _Record:
+    """A section's probe record while the capture is decoded; a ProbeRecord (validated) once decided."""
+
+    name: str
+    status: ProbeStatus
+    duration_ms: float
+    error: str | None
+    sections: list[str]
+
+    def decided(self) -> ProbeRecord:
+        return ProbeRecord(name=self.name, status=self.status, duration_ms=self.duration_ms, error=self.error,
+                           sections=self.sections)
+
+
 class _Decoder:
     def __init__(self, cap: Capture) -> None:
         self.cap = cap
-        self.records: dict[str, ProbeRecord] = {}
+        self.records: dict[str, _Record] = {}
         for name, paths in SECTIONS.items():
             sec = cap.section(name)
             if sec is None:
-                self.records[name] = ProbeRecord(name=f"windows.{name}", status=ProbeStatus.error, duration_ms=0,
-                                                 error="section not in the capture", sections=list(paths))
+                self.records[name] = _Record(f"windows.{name}", ProbeStatus.error, 0, "section not in the capture",
+                                             list(paths))
             else:
-                self.records[name] = ProbeRecord(name=f"windows.{name}", status=ProbeStatus(sec.status),
-                                                 duration_ms=sec.ms, error=sec.error, sections=list(paths))
+                self.records[name] = _Record(f"windows.{name}", ProbeStatus(sec.status), sec.ms, sec.error,
+                                             list(paths))
 
     def status(self, name: str) -> ProbeStatus:
         return self.records[name].status
@@ -163,7 +179,7 @@ def decode_capture(raw: bytes | str, *, kms_allow: Iterable[str] = (), source: s
     _hardening(d, inv, facts, collected_at, host)
 
     fallback_host = {"hostname": cap.hostname or "unknown", "os": {"family": "windows"}}
-    report = assemble(facts, list(d.records.values()), platform="windows", elevated=cap.elevated,
+    report = assemble(facts, [r.decided() for r in d.records.values()], platform="windows", elevated=cap.elevated,
                       started=started, fallback_host=fallback_host, collected_at=collected_at)
     agent = report.agent.model_copy(update={"source": source, "duration_ms": cap.duration_ms,
                                             "script_version": cap.script_version})

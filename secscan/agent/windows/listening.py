@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from secscan.agent.windows.products import Process
+from secscan.agent.windows.products import Processes
 from secscan.agent.windows.values import as_dict, as_int, as_list, as_text
 
 # "  TCP    0.0.0.0:135    0.0.0.0:0    LISTENING    1044" / "  UDP    [::]:500    *:*    3044"
@@ -85,14 +85,14 @@ def parse_netstat(lines: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def process_names(processes: list[Process]) -> dict[int, str]:
+def process_names(processes: Processes) -> dict[int, str]:
     """pid → process name from the ``processes`` section, as products.Inventory.parse_processes
     read it (captures before pids were added: empty)."""
     names: dict[int, str] = {}
-    for process in processes:
-        pid = as_int(process.pid, "process.pid")
-        if pid is not None and process.name:
-            names[pid] = process.name
+    for name, pid in zip(processes.names, processes.pids, strict=True):
+        pid = as_int(pid, "process.pid")
+        if pid is not None and name:
+            names[pid] = name
     return names
 
 

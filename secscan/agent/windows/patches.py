@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from secscan.agent.data import load
-from secscan.agent.windows.values import Unread, as_dict, as_list, as_text, parse_date
+from secscan.agent.windows.values import TEXT_OR_NULL, Unread, as_dict, as_list, as_text, parse_date
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # InstalledOn is the PC's local date and collected_at is UTC: a day's slack before "in the future".
@@ -40,13 +41,12 @@ def _readings(raw: Any, collected_at: datetime) -> tuple[datetime | None, dateti
     return when, when, ""
 
 
-def _text_or_none(value: Any) -> bool:
-    return value is None or type(value) is str
+Dates = tuple[datetime | None, datetime | None, str]  # (M/d reading, d/M reading, why unreadable: "" if not)
 
 
-def _dates(raw: Any, iso_raw: Any, collected_at: datetime) -> tuple[datetime | None, datetime | None, str]:
-    """One hotfix's (M/d reading, d/M reading, why unreadable) from its raw InstalledOn and the
-    script's ISO reading of it; raises ValueError when the ISO text is no date."""
+def _dates(raw: Any, iso_raw: Any, collected_at: datetime) -> Dates:
+    """One hotfix's readings from its raw InstalledOn and the script's ISO reading of it; raises
+    ValueError when the ISO text is no date."""
     iso = parse_date(iso_raw, "installed_on_iso")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return iso, iso, ""  # no raw text: the script's date, or an undated row
@@ -57,6 +57,28 @@ def _dates(raw: Any, iso_raw: Any, collected_at: datetime) -> tuple[datetime | N
     return month_first, day_first, why
 
 
+def _hotfix(item: Any, collected_at: datetime) -> tuple[str | None, Dates]:
+    item = as_dict(item, "hotfixes[]")
+    hotfix = as_text(item.get("id"), "hotfix.id")
+    return hotfix, _dates(item.get("installed_on"), item.get("installed_on_iso"), collected_at)
+
+
+def _hotfixes(section: Any, collected_at: datetime) -> list[tuple[str | None, Dates]]:
+    """Every row's hotfix id and dates, in order."""
+    items = as_list(as_dict(section, "hotfixes").get("hotfixes"))
+    if set(map(type, items)) <= {dict}:
+        ids = [item.get("id") for item in items]
+        texts = [(item.get("installed_on"), item.get("installed_on_iso")) for item in items]
+        if set(map(type, ids)) <= TEXT_OR_NULL and set(map(type, chain.from_iterable(texts))) <= TEXT_OR_NULL:
+            # Texts, as the script writes them: nothing but a date can be unreadable, and hotfixes
+            # installed together carry the same date texts (a real PC has ~150 rows on a few dozen
+            # days), so each pair is read once, in row order (the first bad row raises, as below).
+            dates = {pair: _dates(*pair, collected_at) for pair in dict.fromkeys(texts)}
+            return [((hotfix or "").strip()[:512] or None, dates[pair])
+                    for hotfix, pair in zip(ids, texts, strict=True)]
+    return [_hotfix(item, collected_at) for item in items]  # each value checked in order: the first bad one raises
+
+
 def parse(section: Any, collected_at: datetime) -> tuple[dict[str, Any], list[Unread]]:
     """Hotfix ids and the newest install date. ``InstalledOn`` is documented as M/d/yyyy; the only
     cross-check a bare '5/11/2026' has is the other rows: a row that can only be day-first
@@ -65,25 +87,10 @@ def parse(section: Any, collected_at: datetime) -> tuple[dict[str, Any], list[Un
     of the same text, not a second cue: it is used when the raw text is empty and must otherwise
     agree with a reading of it. A date that cannot be read is never replaced by a plausible one: if
     it could be newer than the newest date read, ``last_patch_at`` is None with the reason."""
-    ids: list[str] = []
-    rows: list[tuple[str, datetime | None, datetime | None, str]] = []  # (hotfix, M/d, d/M, why unreadable)
-    # Hotfixes installed together carry the same date texts (a real PC has ~150 rows on a few dozen
-    # days): each pair of texts is read once. Other shapes (numbers, date objects) are read per row.
-    read: dict[tuple[str | None, str | None], tuple[datetime | None, datetime | None, str]] = {}
-    for item in as_list(as_dict(section, "hotfixes").get("hotfixes")):
-        item = as_dict(item, "hotfixes[]")
-        hotfix = as_text(item.get("id"), "hotfix.id")
-        if hotfix:
-            ids.append(hotfix)
-        raw, iso = item.get("installed_on"), item.get("installed_on_iso")
-        if _text_or_none(raw) and _text_or_none(iso):
-            if (raw, iso) not in read:
-                read[raw, iso] = _dates(raw, iso, collected_at)
-            month_first, day_first, why = read[raw, iso]
-        else:
-            month_first, day_first, why = _dates(raw, iso, collected_at)
-        if month_first or day_first or why:
-            rows.append((hotfix or "a hotfix without an id", month_first, day_first, why))
+    hotfixes = _hotfixes(section, collected_at)
+    ids = [hotfix for hotfix, _ in hotfixes if hotfix]
+    rows = [(hotfix or "a hotfix without an id", month_first, day_first, why)  # the rows with a date or a doubt
+            for hotfix, (month_first, day_first, why) in hotfixes if month_first or day_first or why]
 
     # A row that can only be read day first shows this PC writes the day first (or mixes orders).
     day_first_seen = any(md is None and dm is not None for _, md, dm, _ in rows)

@@ -1,9 +1,10 @@
 """Recognise products by name in the services, processes and uninstall inventories.
 
-Shared by the anti-malware fallback, the remote-tool finder and the activator finder, which each
-bring their own table (windows_av.toml, remote_tools.toml, activators.toml). The inventory is read
-and lower-cased once; services and processes are looked up by name, uninstall entries by one
-regular expression per table entry (a real PC has hundreds of each).
+Shared by the anti-malware fallback, the remote-tool finder, the activator finder, the Windows
+Update service check and the listening-port owners, which each bring their own table
+(windows_av.toml, remote_tools.toml, activators.toml). The inventory is read and lower-cased once
+(a real PC has hundreds of each); services and processes are looked up by name, uninstall entries
+by substring over one joined text (Lines).
 """
 
 from __future__ import annotations
@@ -16,37 +17,45 @@ from itertools import accumulate
 from operator import add
 from typing import Any
 
-from secscan.agent.windows.values import as_dict, as_list, as_texts
-
-
-def _texts(values: list[str | None]) -> list[str]:
-    return [value or "" for value in values]
+from secscan.agent.windows.values import as_dict, as_list, text_columns
 
 
 def _exe(name: str) -> str:
     return name.lower().removesuffix(".exe")
 
 
-# Not frozen: a PC lists hundreds of services, processes and programs, and a frozen dataclass
-# takes three times as long to make. Nothing changes them once read.
-@dataclass(slots=True)
-class Service:
-    name: str
-    display: str
-    running: bool
-    start_mode: Any  # as the capture wrote it: only wuauserv's is read (windows_update.service_start_mode)
+# The three lists are kept as columns (one Python list per field, a row per index), not as an
+# object per row: a PC lists hundreds of services, processes and programs, and columns are read
+# and lower-cased with builtins over whole lists, without Python code per row.
+@dataclass(frozen=True)
+class Services:
+    names: list[str]
+    displays: list[str]
+    running: list[bool]
+    start_modes: list[Any]  # as the capture wrote them: only wuauserv's is read (windows_update.py)
+    keys: list[str] = field(init=False, repr=False)  # the names lower-cased
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", list(map(str.lower, self.names)))
 
 
-@dataclass(slots=True)
-class Process:
-    name: str
-    pid: Any  # as the capture wrote it: read only to name the owners of listening ports (listening.py)
+_NO_SERVICES = Services([], [], [], [])
 
 
-@dataclass(slots=True)
-class App:
-    name: str
-    publisher: str
+@dataclass(frozen=True)
+class Processes:
+    names: list[str]
+    pids: list[Any]  # as the capture wrote them: read only to name the owners of listening ports (listening.py)
+    keys: list[str] = field(init=False, repr=False)  # the names as looked up: lower-cased, without ".exe"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", list(map(_exe, self.names)))
+
+
+@dataclass(frozen=True)
+class Apps:
+    names: list[str]
+    publishers: list[str]
 
 
 class Lines:
@@ -78,53 +87,54 @@ class Inventory:
     """What the capture saw installed or running; None for a list whose section failed. Each list
     is read once here and shared by every parser that needs it."""
 
-    services: list[Service] | None
-    processes: list[Process] | None
-    uninstall: list[App] | None
-    _services_by_name: dict[str, list[Service]] = field(default_factory=dict, repr=False)
-    _service_keys: list[str] = field(default_factory=list, repr=False)  # the names lower-cased, in order
+    services: Services | None
+    processes: Processes | None
+    uninstall: Apps | None
+    _services_by_name: dict[str, list[int]] = field(default_factory=dict, repr=False)  # name or display -> rows
     _processes_by_key: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _app_names: Lines = field(default_factory=lambda: Lines([]), repr=False)
     _app_publishers: Lines = field(default_factory=lambda: Lines([]), repr=False)
 
     @staticmethod
     def _rows(section: Any, key: str) -> list[dict[str, Any]]:
-        return [as_dict(r, f"{key}[]") for r in as_list(as_dict(section, key).get(key))]
+        rows = as_list(as_dict(section, key).get(key))
+        if set(map(type, rows)) <= {dict}:
+            return rows  # the common case, checked at once: as_dict would return each row as it is
+        return [as_dict(r, f"{key}[]") for r in rows]
 
     @classmethod
-    def parse_services(cls, section: Any) -> list[Service]:
+    def parse_services(cls, section: Any) -> Services:
         rows = cls._rows(section, "services")
-        names, displays, states = as_texts(rows, {"name": "service.name", "display_name": "service.display_name",
-                                                  "state": "service.state"})
-        running = [(state or "").lower() == "running" for state in states]
-        return list(map(Service, _texts(names), _texts(displays), running, [row.get("start_mode") for row in rows]))
+        names, displays, states = text_columns(rows, {"name": "service.name", "display_name": "service.display_name",
+                                                      "state": "service.state"})
+        return Services(names, displays, [state.lower() == "running" for state in states],
+                        [row.get("start_mode") for row in rows])
 
     @classmethod
-    def parse_processes(cls, section: Any) -> list[Process]:
+    def parse_processes(cls, section: Any) -> Processes:
         rows = cls._rows(section, "processes")
-        (names,) = as_texts(rows, {"name": "process.name"})
-        return list(map(Process, _texts(names), [row.get("pid") for row in rows]))
+        (names,) = text_columns(rows, {"name": "process.name"})
+        return Processes(names, [row.get("pid") for row in rows])
 
     @classmethod
-    def parse_uninstall(cls, section: Any) -> list[App]:
-        names, publishers = as_texts(cls._rows(section, "entries"),
-                                     {"name": "uninstall.name", "publisher": "uninstall.publisher"})
-        return list(map(App, _texts(names), _texts(publishers)))
+    def parse_uninstall(cls, section: Any) -> Apps:
+        names, publishers = text_columns(cls._rows(section, "entries"),
+                                         {"name": "uninstall.name", "publisher": "uninstall.publisher"})
+        return Apps(names, publishers)
 
     @classmethod
-    def build(cls, services: list[Service] | None, processes: list[Process] | None,
-              apps: list[App] | None) -> Inventory:
+    def build(cls, services: Services | None, processes: Processes | None, apps: Apps | None) -> Inventory:
         inv = cls(services, processes, apps)
-        for svc in services or []:
-            name, display = svc.name.lower(), svc.display.lower()
-            inv._service_keys.append(name)
-            inv._services_by_name.setdefault(name, []).append(svc)
-            if display != name:
-                inv._services_by_name.setdefault(display, []).append(svc)
-        for proc in processes or []:
-            inv._processes_by_key.setdefault(_exe(proc.name), []).append(proc.name)
-        inv._app_names = Lines([a.name for a in apps or []])
-        inv._app_publishers = Lines([a.publisher for a in apps or []])
+        if services is not None:
+            for row, (name, display) in enumerate(zip(services.keys, map(str.lower, services.displays), strict=True)):
+                inv._services_by_name.setdefault(name, []).append(row)
+                if display != name:
+                    inv._services_by_name.setdefault(display, []).append(row)
+        if processes is not None:
+            for key, name in zip(processes.keys, processes.names, strict=True):
+                inv._processes_by_key.setdefault(key, []).append(name)
+        if apps is not None:
+            inv._app_names, inv._app_publishers = Lines(apps.names), Lines(apps.publishers)
         return inv
 
     @property
@@ -179,19 +189,20 @@ def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
     processes: list[str] = []
     uninstall: list[str] = []
     running: bool | None = None
-    seen: set[int] = set()
+    seen: set[int] = set()  # service rows already listed
+    svc = inv.services or _NO_SERVICES
     for wanted in entry.get("services", []):
-        for svc in inv._services_by_name.get(wanted.lower(), []):
-            if id(svc) not in seen:
-                seen.add(id(svc))
-                services.append(svc.name)
-                running = bool(running) or svc.running
+        for row in inv._services_by_name.get(wanted.lower(), []):
+            if row not in seen:
+                seen.add(row)
+                services.append(svc.names[row])
+                running = bool(running) or svc.running[row]
     for prefix in (p.lower() for p in entry.get("service_prefixes", [])):
-        for svc, key in zip(inv.services or [], inv._service_keys, strict=True):
-            if key.startswith(prefix) and id(svc) not in seen:
-                seen.add(id(svc))
-                services.append(svc.name)
-                running = bool(running) or svc.running
+        for row, key in enumerate(svc.keys):
+            if key.startswith(prefix) and row not in seen:
+                seen.add(row)
+                services.append(svc.names[row])
+                running = bool(running) or svc.running[row]
     for wanted in entry.get("processes", []):
         found = inv._processes_by_key.get(_exe(wanted), [])
         processes += found
@@ -199,11 +210,11 @@ def find(inv: Inventory, entry: dict[str, Any]) -> Match | None:
             running = True
     names = entry.get("display_names", []) + entry.get("uninstall", [])
     exclude = pattern(entry.get("exclude", []))
-    apps = inv.uninstall or []
+    apps = inv.uninstall.names if inv.uninstall is not None else []
     by_publisher = inv._app_publishers.containing(entry.get("publishers", []))
     for index in sorted(set(inv._app_names.containing(names)) | set(by_publisher)):
-        if not _hit(exclude, apps[index].name):
-            uninstall.append(apps[index].name or "?")
+        if not _hit(exclude, apps[index]):
+            uninstall.append(apps[index] or "?")
     if not (services or processes or uninstall):
         return None
     if running is None and inv.processes is not None and inv.services is not None:

@@ -55,6 +55,8 @@ def as_dict(value: Any, field: str) -> dict[str, Any]:
 
 
 def as_int(value: Any, field: str = "value") -> int | None:
+    if type(value) is int:  # the common case first: this runs for every port, pid and registry value
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -109,16 +111,26 @@ def as_text(value: Any, field: str = "value", limit: int = 512) -> str | None:
 TEXT_OR_NULL = {str, type(None)}  # what as_text only strips and cuts; other types it converts or refuses
 
 
-def as_texts(rows: list[dict[str, Any]], fields: dict[str, str], limit: int = 512) -> list[list[str | None]]:
-    """``as_text(row.get(key), field, limit)`` for every row, one list per key of ``fields``. When
-    every value is text or null (what the script writes), a column is read without a call per
-    value: a PC lists hundreds of services and programs. Otherwise row by row, so the value that
-    raises is the first unreadable one in row order, as in a loop over the rows."""
+def text_columns(rows: list[dict[str, Any]], fields: dict[str, str], limit: int = 512) -> list[list[str]]:
+    """``as_text(row.get(key), field, limit) or ""`` for every row (a dict), one list per key of
+    ``fields``. A PC lists hundreds of services and programs, so the common case, every value text
+    or null (what the script writes), is read a column at a time, mostly with builtins, rather than
+    with a call per value. Otherwise row by row: the value that raises is then the first unreadable
+    one in row order, as in a loop over the rows."""
     columns = [[row.get(key) for row in rows] for key in fields]
     if all(set(map(type, column)) <= TEXT_OR_NULL for column in columns):
-        return [[(value and value.strip()[:limit]) or None for value in column] for column in columns]
-    read = [[as_text(row.get(key), field, limit) for key, field in fields.items()] for row in rows]
+        return [_stripped(column, limit) for column in columns]
+    read = [[as_text(row.get(key), field, limit) or "" for key, field in fields.items()] for row in rows]
     return [[values[i] for values in read] for i in range(len(fields))]
+
+
+def _stripped(column: list[str | None], limit: int) -> list[str]:
+    if None in column:
+        column = ["" if value is None else value for value in column]
+    texts: list[str] = list(map(str.strip, column))  # type: ignore[arg-type]  # no None left
+    if max(map(len, texts), default=0) > limit:
+        texts = [text[:limit] for text in texts]
+    return texts
 
 
 def parse_date(value: Any, field: str = "date") -> datetime | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.agent.data import load
-from secscan.agent.windows.products import Service
+from secscan.agent.windows.products import Services
 from secscan.agent.windows.values import as_dict, as_dword, as_int, as_text
 
 
@@ -68,10 +68,9 @@ def _local(data: dict[str, Any], table: dict[str, Any]) -> tuple[bool | None, st
     return None, f"local setting unknown: {agent}, {setting}"
 
 
-def service_start_mode(services: list[Service], name: str = "wuauserv") -> str | None:
+def service_start_mode(services: Services, name: str = "wuauserv") -> str | None:
     """Win32_Service.StartMode (Auto, Manual, Disabled) of one service in the ``services`` section
-    (read by products.Inventory.parse_services)."""
-    for service in services:
-        if service.name.lower() == name:
-            return as_text(service.start_mode, "service.start_mode")
-    return None
+    (as products.Inventory.parse_services read it); the first service of that name."""
+    if name not in services.keys:
+        return None
+    return as_text(services.start_modes[services.keys.index(name)], "service.start_mode")
