@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, select
+import orjson
+from sqlalchemy import and_, bindparam, func, select
 
 from secscan.collector import schema as t
 from secscan.collector.intake import CaptureDecoder, HostFiling
@@ -125,16 +126,17 @@ def _read_blobs(store: Store, ids: list[str]) -> list[tuple[str, bytes]]:
 
 
 def _apply(store: Store, decoded: list[Decoded], summary: RedecodeSummary) -> None:
-    r, h = t.reports, t.hosts
+    """One chunk, one transaction: documents that changed rewritten, each host's latest re-judged."""
+    r, h, c = t.reports, t.hosts, t.captures
     ids = [d.report_id for d in decoded]
     stamp = now()
     with store._write() as conn:
         stored = {row.report_id: row for row in conn.execute(
             select(r.c.report_id, r.c.document, r.c.host_id, r.c.unit_id, h.c.last_report_id)
             .join(h, h.c.id == r.c.host_id).where(r.c.report_id.in_(ids)))}
-        old_results = {row[0]: row[1] for row in conn.execute(
-            select(t.results.c.report_id, t.results.c.results).where(t.results.c.report_id.in_(ids)))}
-        rejudge: list[tuple[str, str, str | None, dict[str, Any]]] = []
+        old_results = dict(conn.execute(select(t.results.c.report_id, t.results.c.results)
+                                        .where(t.results.c.report_id.in_(ids))).all())
+        documents, hosts, judged = [], [], []
         for d in decoded:
             summary.captures += 1
             row = stored.get(d.report_id)
@@ -143,31 +145,33 @@ def _apply(store: Store, decoded: list[Decoded], summary: RedecodeSummary) -> No
                 continue
             if d.text != row.document:
                 summary.reports_changed += 1
-                conn.execute(r.update().where(r.c.report_id == d.report_id).values(document=d.text))
-            conn.execute(t.captures.update().where(t.captures.c.report_id == d.report_id).values(decoded_at=stamp))
-            if row.last_report_id == d.report_id:  # the host's latest: its facts and judgement follow
-                conn.execute(h.update().where(h.c.id == row.host_id).values(
-                    os_name=d.filing.os_name, ips=d.filing.ips, agent=d.filing.agent))
-                if store.evaluator is not None:
-                    rejudge.append((d.report_id, row.host_id, row.unit_id, json.loads(d.text)))
-        if rejudge:
-            before = {rid: _outcomes(old_results.get(rid)) for rid, *_ in rejudge}
-            store._evaluate_into(conn, rejudge, stamp)
-            after = {row[0]: _outcomes(row[1]) for row in conn.execute(
-                select(t.results.c.report_id, t.results.c.results)
-                .where(t.results.c.report_id.in_([x[0] for x in rejudge])))}
-            summary.rejudged += len(rejudge)
-            for rid in before:
-                old, new = before[rid], after.get(rid, {})
+                documents.append({"b_id": d.report_id, "document": d.text})
+            if row.last_report_id != d.report_id:
+                continue  # an older report: its facts are history, and only the latest is judged
+            hosts.append({"b_id": row.host_id, "os_name": d.filing.os_name, "ips": d.filing.ips,
+                          "agent": d.filing.agent})
+            if store.evaluator is not None:
+                results = store.evaluator(orjson.loads(d.text), row.unit_id)
+                judged.append((d.report_id, row.host_id, row.unit_id, results))
+                old = _outcomes(old_results.get(d.report_id))
+                new = {res.control_id: res.outcome.value for res in results}
                 for control in old.keys() | new.keys():
                     if old.get(control) != new.get(control):
                         summary.results_changed[control] += 1
+        if documents:
+            conn.execute(r.update().where(r.c.report_id == bindparam("b_id")), documents)
+        if hosts:
+            conn.execute(h.update().where(h.c.id == bindparam("b_id")), hosts)
+        conn.execute(c.update().where(c.c.report_id.in_(ids)).values(decoded_at=stamp))
+        if judged:
+            store.write_results(conn, judged, stamp)
+            summary.rejudged += len(judged)
 
 
 def _outcomes(results_json: str | None) -> dict[str, str]:
     if not results_json:
         return {}
-    return {res["control_id"]: res["outcome"] for res in json.loads(results_json)}
+    return {res["control_id"]: res["outcome"] for res in orjson.loads(results_json)}
 
 
 @dataclass

@@ -554,9 +554,15 @@ class Store:
                        stamp: datetime) -> int:
         """Judge (report_id, host_id, unit, document) rows and replace their hosts' results."""
         assert self.evaluator is not None
+        judged = [(report_id, host_id, unit_id, self.evaluator(doc, unit_id))
+                  for report_id, host_id, unit_id, doc in rows]
+        return self.write_results(conn, judged, stamp)
+
+    def write_results(self, conn: Connection, rows: list[tuple[str, str, str | None, list[Result]]],
+                      stamp: datetime) -> int:
+        """Replace the results of the hosts of (report_id, host_id, unit, Results) rows."""
         values, n = [], 0
-        for report_id, host_id, unit_id, doc in rows:
-            judged = self.evaluator(doc, unit_id)
+        for report_id, host_id, unit_id, judged in rows:
             n += len(judged)
             tally = Counter(r.outcome for r in judged)
             values.append({"report_id": report_id, "host_id": host_id, "unit_id": unit_id,
