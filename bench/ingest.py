@@ -137,20 +137,25 @@ async def _http_run(port: int, token: str, bodies: list[bytes], clients: int) ->
     return time.perf_counter() - t0, latencies, statuses
 
 
-def bench_http(url: str, token: str, paths: list[Path], clients: int, workers: int) -> dict:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "secscan", "collector", "--db", url, "serve", "--port", str(port),
-                               "--workers", str(workers)], env=env)
-    try:
-        import httpx
+def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, int]:
+    """`secscan collector serve` on a free loopback port, once it answers /healthz."""
+    import httpx
 
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "secscan", "collector", "--db", url, "serve", "--port", str(port),
+                               "--workers", str(workers)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server, port
+
+
+def bench_http(url: str, token: str, paths: list[Path], clients: int, workers: int) -> dict:
+    server, port = start_server(url, workers)
+    try:
         bodies = [p.read_bytes() for p in paths]
         import psutil
 

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,13 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from ingest import start_server  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from secscan.collector import schema as t  # noqa: E402
 from secscan.collector.db import open_engine  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
-from secscan.testing import PostgresCluster, _free_port, fleet, host_report, postgres_bindir  # noqa: E402
+from secscan.testing import PostgresCluster, fleet, host_report, postgres_bindir  # noqa: E402
 
 UNIT = "xa-a"
 PUSHES_PER_AGENT_SECOND = 16  # reports made ready per agent and second: more than the server takes (~12)
@@ -74,19 +75,9 @@ def run(label: str, url: str, agents: int, seconds: float) -> None:
     for pc in pcs:
         docs = [host_report(rng, pc, token=token) for _ in range(int(seconds * PUSHES_PER_AGENT_SECOND))]
         work.append([(d["report_id"], json.dumps(d).encode()) for d in docs])
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "secscan", "collector", "--db", url, "serve", "--port", str(port)],
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    server, port = start_server(url)
     log: list = []
     try:
-        import httpx
-
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         load0 = os.getloadavg()[0]
 
         async def all_agents() -> None:
