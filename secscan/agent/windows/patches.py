@@ -21,24 +21,28 @@ def _readings(raw: Any, collected_at: datetime) -> tuple[datetime | None, dateti
     two, '13/11/2026' only the day-first one; a shape without that doubt (ISO, /Date()/, a hex
     FILETIME) gives the same date twice; (None, None, "") is "no date" (a FILETIME zero)."""
     text = raw.strip() if isinstance(raw, str) else raw
-    shown = repr(text) if isinstance(text, str) else repr(str(text)[:60])
+    latest = collected_at + _SLACK
     if isinstance(text, str) and (match := _SLASHED.match(text)):
-        first, second, year = (int(g) for g in match.groups())
+        first, second, year = map(int, match.groups())
         fits: list[datetime | None] = []
         for month, day in ((first, second), (second, first)):
             try:
                 when: datetime | None = datetime(year, month, day, tzinfo=UTC)
             except ValueError:
                 when = None
-            fits.append(when if when and when <= collected_at + _SLACK else None)
-        return fits[0], fits[1], "" if fits[0] or fits[1] else f"{shown} is no date before the capture"
+            fits.append(when if when and when <= latest else None)
+        return fits[0], fits[1], "" if fits[0] or fits[1] else f"{_shown(text)} is no date before the capture"
     try:
         when = parse_date(text, "installed_on")
     except ValueError:
-        return None, None, f"{shown} is not a date shape secscan knows"
-    if when and when > collected_at + _SLACK:
-        return None, None, f"{shown} is after the capture"
+        return None, None, f"{_shown(text)} is not a date shape secscan knows"
+    if when and when > latest:
+        return None, None, f"{_shown(text)} is after the capture"
     return when, when, ""
+
+
+def _shown(text: Any) -> str:
+    return repr(text) if isinstance(text, str) else repr(str(text)[:60])
 
 
 Dates = tuple[datetime | None, datetime | None, str]  # (M/d reading, d/M reading, why unreadable: "" if not)

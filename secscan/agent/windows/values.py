@@ -18,6 +18,7 @@ from typing import Any
 _MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _HEX_FILETIME = re.compile(r"^[0-9a-fA-F]{15,16}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NEVER = 4294967295  # uint32 "never" (Defender scan ages, VL intervals of non-KMS products)
@@ -151,6 +152,15 @@ def parse_date(value: Any, field: str = "date") -> datetime | None:
     if not isinstance(value, str):
         raise ValueError(f"{field}: not a date: {str(value)[:40]!r}")
     text = value.strip()
+    if _ISO_DATE.match(text):  # the script's own form first; the shapes below cannot begin like it
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"{field}: bad ISO date {text[:40]!r}") from exc
+        if parsed.year <= 1601:
+            return None
+        # A date without an offset (yyyy-MM-dd) is taken as UTC: the script writes UTC only.
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if match := _MS_DATE.match(text):
         ms = int(match.group(1))
         if ms <= -11644473600000:  # FILETIME zero, 1601-01-01: "never"
@@ -162,15 +172,6 @@ def parse_date(value: Any, field: str = "date") -> datetime | None:
     if _HEX_FILETIME.match(text):
         ticks = int(text, 16)
         return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10) if ticks else None
-    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise ValueError(f"{field}: bad ISO date {text[:40]!r}") from exc
-        if parsed.year <= 1601:
-            return None
-        # A date without an offset (yyyy-MM-dd) is taken as UTC: the script writes UTC only.
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError) as exc:
