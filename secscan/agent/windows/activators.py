@@ -15,7 +15,7 @@ from typing import Any
 from secscan.agent.data import load
 from secscan.agent.windows.defender import activator_threats
 from secscan.agent.windows.products import Inventory, Lines, find
-from secscan.agent.windows.values import TEXT_OR_NULL, as_dict, as_list, as_text
+from secscan.agent.windows.values import TEXT_OR_NULL, as_dict, as_list, as_text, text_column
 
 
 def tools() -> list[dict[str, Any]]:
@@ -85,7 +85,8 @@ def _task(task: Any) -> tuple[str, str]:
     return path, " ".join(as_text(a, "task.actions[]", 2048) or "" for a in as_list(task.get("actions")))
 
 
-def _tasks(section: Any) -> list[tuple[str, str]]:
+def _tasks(section: Any) -> tuple[list[str], list[str]]:
+    """Every scheduled task's path, and its actions' command lines joined."""
     tasks = as_list(as_dict(section, "scheduled_tasks").get("tasks"))
     if set(map(type, tasks)) <= {dict}:
         paths = [task.get("path") for task in tasks]
@@ -95,14 +96,14 @@ def _tasks(section: Any) -> list[tuple[str, str]]:
             if set(map(type, commands)) <= {str} and max(map(len, commands), default=0) <= 2048:
                 # As the script writes them (a path, a list of command lines not over 2048
                 # characters): read as _task reads them, without its calls per value.
-                return list(zip([(path or "").strip()[:1024] for path in paths],
-                                [" ".join(map(str.strip, commands)) for commands in actions], strict=True))
-    return [_task(task) for task in tasks]  # each value checked in order: the first bad one raises
+                return text_column(paths, 1024), [" ".join(map(str.strip, commands)) for commands in actions]
+    rows = [_task(task) for task in tasks]  # each value checked in order: the first bad one raises
+    return [path for path, _ in rows], [action for _, action in rows]
 
 
 def parse_tasks(section: Any) -> list[dict[str, Any]]:
-    rows = _tasks(section)
-    paths, actions = Lines([r[0] for r in rows]), Lines([r[1] for r in rows])
+    task_paths, task_actions = _tasks(section)
+    paths, actions = Lines(task_paths), Lines(task_actions)
     tool_of: dict[int, tuple[str, str]] = {}  # task -> (tool, confidence); the first tool listed wins
     for entry in tools():
         by_action = set(actions.containing(entry.get("keywords", [])))
@@ -111,7 +112,7 @@ def parse_tasks(section: Any) -> list[dict[str, Any]]:
             tool_of.setdefault(index, (entry["name"], confidence))
     found = []
     for index, (tool, confidence) in sorted(tool_of.items()):
-        path, action = rows[index]
+        path, action = task_paths[index], task_actions[index]
         found.append(_evidence("task", f"scheduled task {path}" + (f" runs {action}" if action else ""), tool,
                                confidence))
     return found

@@ -126,13 +126,15 @@ class Inventory:
     def build(cls, services: Services | None, processes: Processes | None, apps: Apps | None) -> Inventory:
         inv = cls(services, processes, apps)
         if services is not None:
+            by_name = inv._services_by_name
             for row, (name, display) in enumerate(zip(services.keys, map(str.lower, services.displays), strict=True)):
-                inv._services_by_name.setdefault(name, []).append(row)
+                by_name.setdefault(name, []).append(row)
                 if display != name:
-                    inv._services_by_name.setdefault(display, []).append(row)
+                    by_name.setdefault(display, []).append(row)
         if processes is not None:
+            by_key = inv._processes_by_key
             for key, name in zip(processes.keys, processes.names, strict=True):
-                inv._processes_by_key.setdefault(key, []).append(name)
+                by_key.setdefault(key, []).append(name)
         if apps is not None:
             inv._app_names, inv._app_publishers = Lines(apps.names), Lines(apps.publishers)
         return inv

@@ -120,15 +120,16 @@ def text_columns(rows: list[dict[str, Any]], fields: dict[str, str], limit: int 
     one in row order, as in a loop over the rows."""
     columns = [[row.get(key) for row in rows] for key in fields]
     if all(set(map(type, column)) <= TEXT_OR_NULL for column in columns):
-        return [_stripped(column, limit) for column in columns]
+        return [text_column(column, limit) for column in columns]
     read = [[as_text(row.get(key), field, limit) or "" for key, field in fields.items()] for row in rows]
     return [[values[i] for values in read] for i in range(len(fields))]
 
 
-def _stripped(column: list[str | None], limit: int) -> list[str]:
-    if None in column:
-        column = ["" if value is None else value for value in column]
-    texts: list[str] = list(map(str.strip, column))  # type: ignore[arg-type]  # no None left
+def text_column(values: list[str | None], limit: int = 512) -> list[str]:
+    """``as_text(value, limit=limit) or ""`` for each of values known to be text or null."""
+    if None in values:
+        values = ["" if value is None else value for value in values]
+    texts: list[str] = list(map(str.strip, values))  # type: ignore[arg-type]  # no None left
     if max(map(len, texts), default=0) > limit:
         texts = [text[:limit] for text in texts]
     return texts
