@@ -26,6 +26,7 @@ from sqlalchemy import and_, bindparam, func, select
 from secscan.collector import schema as t
 from secscan.collector.intake import CaptureDecoder, HostFiling
 from secscan.collector.store import now
+from secscan.gc_policy import after_batch, between_batches
 
 if TYPE_CHECKING:
     from secscan.collector.store import Store
@@ -52,6 +53,13 @@ class Decoded:
 
 
 def decode_chunk(decoder: CaptureDecoder, blobs: list[tuple[str, bytes]]) -> list[Decoded]:
+    with between_batches():
+        decoded = _decode_chunk(decoder, blobs)
+        after_batch()
+    return decoded
+
+
+def _decode_chunk(decoder: CaptureDecoder, blobs: list[tuple[str, bytes]]) -> list[Decoded]:
     """Decode (report_id, compressed capture) pairs; pure, so it runs in a worker process too. The
     stored report_id is kept: a capture without a capture_id decodes to an id drawn from its bytes,
     the same bytes as stored, so this is a guard, not a change."""

@@ -471,16 +471,14 @@ def serve(obj: dict[str, Any], host: str, port: int, tls_cert: str | None, tls_k
 
 def app_from_env() -> Any:
     """The ASGI app for uvicorn (each worker builds its own store from SECSCAN_DB)."""
-    import gc
 
     from secscan.collector.api import create_app
     from secscan.collector.db import checkpoint_in_background
     from secscan.collector.intake import MAX_REPORT_BYTES
+    from secscan.gc_policy import long_lived_process
 
     store = _store(None, evaluator=True)
     checkpoint_in_background(store.engine)
-    # A server process: what is loaded now stays; collect cycles less often (see importer.fewer_gc_pauses).
-    gc.freeze()
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    long_lived_process()
     return create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
                       decoder=decode_capture, parse_process=(os.cpu_count() or 1) > 1)

@@ -10,7 +10,6 @@ stores (``reading``); the worker only ever reads files, and the store is written
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import sys
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
 from secscan.collector.parsing import die_with_parent
 from secscan.collector.sources import iter_paths
+from secscan.gc_policy import after_batch, between_batches
 
 if TYPE_CHECKING:  # not at run time: the parse worker imports this module and needs no SQLAlchemy
     from secscan.collector.store import Store
@@ -53,29 +53,6 @@ class ImportSummary:
     @property
     def seen(self) -> int:
         return self.accepted + self.duplicate + len(self.rejected)
-
-
-@contextmanager
-def fewer_gc_pauses() -> Iterator[None]:
-    """Run the cyclic GC only between batches while ingesting. A batch of parsed reports is
-    hundreds of thousands of live objects that reference counting frees anyway; with the default
-    threshold (700 allocations) the collector rescans them over and over, which halves the
-    import speed (measured: 480 → 1,030 reports/s on a loaded 2-CPU machine). ``collect_young``
-    after each batch still frees any cycles, so memory stays bounded by one batch."""
-    enabled = gc.isenabled()
-    gc.freeze()  # the modules and models loaded so far are never garbage
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.unfreeze()
-
-
-def collect_young() -> None:
-    if not gc.isenabled():
-        gc.collect(1)
 
 
 # One entry of a parsed batch: (source name, the report | the reason it was refused | SKIPPED).
@@ -215,9 +192,9 @@ def run_import(store: Store, paths: list[str], *, decoder: CaptureDecoder | None
         if progress:
             progress(len(pending))
         pending.clear()
-        collect_young()
+        after_batch()
 
-    with fewer_gc_pauses(), store.bulk() as conn:
+    with between_batches(), store.bulk() as conn:
         for entries in batches:
             done = 0
             for name, got in entries:

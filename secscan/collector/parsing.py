@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from secscan.collector.intake import CaptureDecoder, Parsed, Rejected, parse
+from secscan.gc_policy import after_batch, between_batches
 
 # A body parsed: the report, or (the reason it was refused, the HTTP status to answer).
 Parse = Parsed | tuple[str, int]
@@ -140,9 +141,11 @@ def _split(bodies: list[bytes], n: int) -> list[list[bytes]]:
 
 def _serve(conn: Any, max_bytes: int, decoder: CaptureDecoder | None) -> None:
     die_with_parent()
-    while True:
-        try:
-            bodies = conn.recv()
-        except EOFError:  # the server closed its end
-            return
-        conn.send(parse_all(bodies, max_bytes, decoder, light=True))
+    with between_batches():
+        while True:
+            try:
+                bodies = conn.recv()
+            except EOFError:  # the server closed its end
+                return
+            conn.send(parse_all(bodies, max_bytes, decoder, light=True))
+            after_batch()
