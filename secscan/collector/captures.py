@@ -11,6 +11,7 @@ report stays.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import zlib
 from collections import Counter, deque
@@ -99,7 +100,8 @@ def redecode(store: Store, decoder: CaptureDecoder, *, since: datetime | None = 
     if workers is None:
         workers = (os.cpu_count() or 1) if len(ids) >= PARALLEL_FROM else 0
     blobs = (_read_blobs(store, chunk) for chunk in _chunks(ids))
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    # spawned, not forked: the CLI's progress bar runs a thread, and a fork copies its locks
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     try:
         decoded_chunks = (decode_chunk(decoder, b) for b in blobs) if pool is None else \
             _ahead(pool, decoder, blobs, 2 * workers)
