@@ -314,3 +314,18 @@ def test_a_deployment_kit_on_the_usb_stick_is_skipped_not_rejected(collector, tm
     (tmp_path / "usb" / "PC.secscan").write_bytes(seal(_capture(_pcs(1)[0]), token))
     result = run("import", "-q", str(tmp_path / "usb"))
     assert result.exit_code == 0 and result.stdout.startswith("accepted 1, duplicate 0, rejected 0, 7 skipped")
+
+
+def test_redecode_in_worker_processes_gives_the_same_answer(collector, tmp_path):
+    run, store, token = collector
+    for i, pc in enumerate(_pcs(12)):
+        (tmp_path / f"{i}.secscan").write_bytes(seal(_capture(pc), token))
+    assert run("import", "-q", str(tmp_path)).exit_code == 0
+    kept.CHUNK, chunk = 5, kept.CHUNK  # three chunks, so that two workers share them
+    try:
+        alone = kept.redecode(store, decode_capture, workers=0)
+        pooled = kept.redecode(store, decode_capture, workers=2)
+    finally:
+        kept.CHUNK = chunk
+    assert (pooled.captures, pooled.reports_changed, pooled.rejudged, pooled.failed) == \
+        (alone.captures, alone.reports_changed, alone.rejudged, alone.failed) == (12, 0, 12, [])
