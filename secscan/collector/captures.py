@@ -27,7 +27,7 @@ from sqlalchemy import and_, bindparam, func, select
 from secscan.collector import schema as t
 from secscan.collector.intake import CaptureDecoder, HostFiling
 from secscan.collector.store import now
-from secscan.gc_policy import after_batch, between_batches
+from secscan.runtime import after_batch, between_batches
 
 if TYPE_CHECKING:
     from secscan.collector.store import Store

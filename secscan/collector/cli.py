@@ -475,7 +475,7 @@ def app_from_env() -> Any:
     from secscan.collector.api import create_app
     from secscan.collector.db import checkpoint_in_background
     from secscan.collector.intake import MAX_REPORT_BYTES
-    from secscan.gc_policy import long_lived_process
+    from secscan.runtime import long_lived_process
 
     store = _store(None, evaluator=True)
     checkpoint_in_background(store.engine)

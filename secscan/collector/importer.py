@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed, Rejected, parse
 from secscan.collector.parsing import die_with_parent
 from secscan.collector.sources import iter_paths
-from secscan.gc_policy import after_batch, between_batches
+from secscan.runtime import after_batch, between_batches
 
 if TYPE_CHECKING:  # not at run time: the parse worker imports this module and needs no SQLAlchemy
     from secscan.collector.store import Store

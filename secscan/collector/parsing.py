@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from secscan.collector.intake import CaptureDecoder, Parsed, Rejected, parse
-from secscan.gc_policy import after_batch, between_batches
+from secscan.runtime import after_batch, between_batches
 
 # A body parsed: the report, or (the reason it was refused, the HTTP status to answer).
 Parse = Parsed | tuple[str, int]

@@ -273,7 +273,7 @@ def load_baseline(path: str | Path) -> CompiledBaseline:
 
 
 def default_policy_files() -> list[Path]:
-    from secscan.resources import data_dir
+    from secscan.runtime import data_dir
 
     return sorted(data_dir("policies").glob("*.yaml"))
 

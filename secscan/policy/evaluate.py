@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from secscan.model.host import HostReport
@@ -14,6 +12,7 @@ from secscan.model.scan import ScanReport
 from secscan.policy.baseline import CompiledBaseline, Verdict
 from secscan.policy.expr import compile_expression
 from secscan.policy.org import place_address
+from secscan.runtime import cyclic_gc_paused
 
 
 def _doc(report: HostReport | ScanReport | dict[str, Any]) -> dict[str, Any]:
@@ -57,20 +56,6 @@ def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBas
     if level is None:
         return unit, None, [], f"unit {unit!r} has no level (org.yaml)"
     return unit, level, baseline.judge(doc, level), None
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Judging builds many small lists and tuples and no reference cycles: reference counting
-    frees all of it, while the cyclic collector would keep re-scanning the young ones (about a
-    fifth of the time of a large batch). Paused for the batch, restored after, even on error."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def judge_documents(docs: Iterable[dict[str, Any]], org: Organisation, baseline: CompiledBaseline

@@ -148,7 +148,7 @@ class Catalogue:
 
 
 def default_catalogue_files() -> list[Path]:
-    from secscan.resources import data_dir
+    from secscan.runtime import data_dir
 
     folder = data_dir("policies") / "remediation"
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []

@@ -20,7 +20,7 @@ from secscan.model.result import (
     UnplacedHost,
 )
 from secscan.policy.baseline import CompiledBaseline, Verdict
-from secscan.policy.evaluate import cyclic_gc_paused
+from secscan.runtime import cyclic_gc_paused
 
 # what a summary is built from: one judged host (unit, report_id, hostname, its verdicts)
 Judged = tuple[str | None, str, str, "list[Verdict] | list[Result]"]

@@ -161,8 +161,8 @@ def _writing(*targets: Path | str) -> Iterator[None]:
 
 
 def _load(input_path: Path | None, previous: Path | None, period: str | None, unit: str | None):
-    from secscan.policy.evaluate import cyclic_gc_paused
     from secscan.report.inputs import load_bundle, load_snapshot
+    from secscan.runtime import cyclic_gc_paused
 
     if period is not None and not _PERIOD.match(period):
         _fail(f"--period {period}: expected YYYY-MM or YYYY, e.g. 2026-11")

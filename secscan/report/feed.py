@@ -21,9 +21,9 @@ from secscan import __version__
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Requirement, Result
-from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.inputs import ControlInfo, ReportInput
 from secscan.report.summary import Summary
+from secscan.runtime import cyclic_gc_paused as paused_gc
 
 OCSF_VERSION = "1.5.0"
 CLASS_UID = 2003
@@ -227,7 +227,7 @@ class _Writer:
 
 def lines(summary: Summary, lang: str = "vi", since: datetime | None = None) -> Iterator[str]:
     """The feed as NDJSON lines; ``since`` keeps events whose time is at or after it."""
-    with paused_gc():  # acyclic bulk work; see policy.evaluate.cyclic_gc_paused
+    with paused_gc():  # acyclic bulk work; see runtime.cyclic_gc_paused
         yield from _lines(summary, lang, since)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from secscan.model.finding import SEVERITY_RANK
 from secscan.report.render import context, environment
 from secscan.report.summary import Summary
-from secscan.resources import data_dir
+from secscan.runtime import data_dir
 
 HOST_LIMIT = 500  # hosts listed per finding; the CSV and the feed carry every one
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.charts import band_chart, indicator_chart
 from secscan.report.config import ReportConfig
 from secscan.report.render import context, environment
 from secscan.report.summary import Summary
-from secscan.resources import data_dir
+from secscan.runtime import cyclic_gc_paused as paused_gc
+from secscan.runtime import data_dir
 
 
 class RefusedURL(ValueError):
@@ -96,7 +96,7 @@ def write_pdf(summary: Summary, config: ReportConfig, lang: str, out: Path, refu
     root = data_dir("reports")
     refused = [] if refused is None else refused
     # GC paused: WeasyPrint's style and box trees are ~10^5 small objects (see
-    # policy.evaluate.cyclic_gc_paused), and beside a province's findings every collection
+    # runtime.cyclic_gc_paused), and beside a province's findings every collection
     # re-scans millions of live objects (it tripled the time of the first render's imports).
     # The few cycles made here are collected when it resumes.
     with paused_gc():

@@ -15,7 +15,7 @@ from secscan.model.finding import SEVERITY_RANK, Finding, FindingStatus
 from secscan.report.config import ReportConfig
 from secscan.report.summary import Count, Summary
 from secscan.report.texts import texts
-from secscan.resources import data_dir
+from secscan.runtime import data_dir
 
 # Format (Cf: bidi overrides, zero-width, tag characters) and control (Cc) characters, and the
 # line/paragraph separators, can reorder, hide or break what a reader sees; in a hostname or AV

@@ -13,11 +13,11 @@ from functools import cached_property
 
 from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
 from secscan.model.result import Outcome, Requirement
-from secscan.policy.evaluate import cyclic_gc_paused as paused_gc
 from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
 from secscan.report.findings import ControlDetail, build_findings
 from secscan.report.inputs import ReportInput, Snapshot, UnitInfo
+from secscan.runtime import cyclic_gc_paused as paused_gc
 
 _HIGH = {Severity.high.value, Severity.critical.value}
 

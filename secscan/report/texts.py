@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from secscan.resources import data_dir
+from secscan.runtime import data_dir
 
 LANGS = ("vi", "en")
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from secscan.resources import data_dir
+from secscan.runtime import data_dir
 
 FONTS = ["Regular", "Bold", "Italic", "BoldItalic"]
 

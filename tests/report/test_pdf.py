@@ -15,7 +15,7 @@ import pytest
 from secscan.report.pdf import make_fetcher, write_pdf
 from secscan.report.render import fmt_num, fmt_pct
 from secscan.report.summary import summarise
-from secscan.resources import data_dir
+from secscan.runtime import data_dir
 
 pytest.importorskip("weasyprint")
 
