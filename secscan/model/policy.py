@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from secscan.model.common import Contract, ShortText, Text
 from secscan.model.result import Requirement
@@ -45,6 +45,18 @@ class Localized(Contract):
 
     def get(self, lang: str) -> str:
         return (self.en if lang == "en" else None) or self.vi
+
+
+class Problem(Contract):
+    """What a finding says is wrong, in both languages: "Máy không có phần mềm phòng chống mã độc
+    đang hoạt động", where the control's title states the requirement ("Có phần mềm …"). Documents
+    list shortcomings under this title, so it must not repeat the requirement."""
+
+    vi: ShortText
+    en: ShortText
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
 
 
 class Citation(Contract):
@@ -79,7 +91,8 @@ class Param(Contract):
 
 class Control(Contract):
     id: ControlId
-    title: Localized
+    title: Localized  # the requirement, as the regulation states it
+    problem: Problem  # the shortcoming, as a finding names it
     rationale: Localized
     remediation: Localized
     severity: Severity
@@ -98,6 +111,15 @@ class Control(Contract):
 
     def requirement(self, level: int) -> Requirement:
         return self.levels.get(level, Requirement.none)
+
+    @model_validator(mode="after")
+    def _problem_is_not_the_requirement(self) -> Control:
+        same = [lang for lang in ("vi", "en")
+                if self.problem.get(lang).casefold() == self.title.get(lang).casefold()]
+        if same:
+            raise ValueError(f"problem.{same[0]}: repeats the title; say what is wrong "
+                             "(e.g. 'Máy không có …' for 'Có …')")
+        return self
 
     @field_validator("levels")
     @classmethod

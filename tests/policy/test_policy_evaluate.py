@@ -117,6 +117,7 @@ cumulative: true
 controls:
   - id: net_no_telnet
     title: {vi: Không mở Telnet}
+    problem: {vi: Đang mở Telnet, en: Telnet open}
     rationale: {vi: Telnet truyền mật khẩu không mã hóa}
     remediation: {vi: Tắt Telnet}
     severity: high
@@ -152,6 +153,7 @@ cumulative: true
 controls:
   - id: net_fw
     title: {vi: x}
+    problem: {vi: y, en: y}
     rationale: {vi: x}
     remediation: {vi: x}
     severity: low

@@ -187,6 +187,7 @@ def control(cid: str = "fw_on", levels: str = "{1: required, 2: required, 3: req
     severity: high
     levels: {levels}
     pass: "{expression}"
+    problem: {{vi: Tường lửa bị tắt, en: Firewall off}}
 {extra}"""
 
 
@@ -202,7 +203,7 @@ def test_valid_baseline(tmp_path: Path) -> None:
 
 def test_baseline_duplicate_control_id(tmp_path: Path) -> None:
     errors = base_errors(tmp_path, BASE_HEAD + control() + control())
-    assert any(":15: controls[fw_on].id: duplicate id 'fw_on' (first at line 8)" in e for e in errors), errors
+    assert any(":16: controls[fw_on].id: duplicate id 'fw_on' (first at line 8)" in e for e in errors), errors
 
 
 def test_baseline_level_out_of_range_and_missing(tmp_path: Path) -> None:
@@ -254,7 +255,7 @@ def test_baseline_parameters(tmp_path: Path) -> None:
 
 def test_baseline_unknown_field(tmp_path: Path) -> None:
     errors = base_errors(tmp_path, BASE_HEAD + control(extra="    severty: low\n"))
-    assert any(":15: controls[fw_on].severty: unknown field" in e for e in errors), errors
+    assert any(":16: controls[fw_on].severty: unknown field" in e for e in errors), errors
 
 
 def test_policy_cli(tmp_path: Path) -> None:
