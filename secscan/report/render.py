@@ -13,6 +13,7 @@ from typing import Any
 
 from secscan.model.finding import SEVERITY_RANK, Finding, FindingStatus
 from secscan.report.config import ReportConfig
+from secscan.report.numbers import fmt_num, fmt_pct
 from secscan.report.summary import Count, Summary
 from secscan.report.texts import texts
 from secscan.runtime import data_dir
@@ -37,21 +38,6 @@ def clean(value: Any, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
-
-
-def fmt_num(value: float | int | None, lang: str, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{digits}f}"
-    if lang == "vi":  # 1.234,5
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-def fmt_pct(value: float | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    return fmt_num(value, lang, 1 if value % 1 else 0) + "%"
 
 
 @cache

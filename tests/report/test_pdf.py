@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import pytest
 
+from secscan.report.numbers import fmt_num, fmt_pct
 from secscan.report.pdf import make_fetcher, write_pdf
-from secscan.report.render import fmt_num, fmt_pct
 from secscan.report.summary import summarise
 from secscan.runtime import data_dir
 
