@@ -5,7 +5,7 @@
 Targets (issue 5): import ≥ 2,000 reports/s and within 3x of a raw executemany of the same
 documents; HTTP with 50 concurrent clients on loopback ≥ 1,000 reports/s with p99 < 250 ms; the
 same figures on PostgreSQL (a throwaway cluster with default durability, fsync on). The reports
-are realistic signed HostReports from secscan.testing (~3 kB each). The HTTP clients are plain
+are realistic signed HostReports from secscan.synth (~3 kB each). The HTTP clients are plain
 asyncio keep-alive connections, so the client costs little of the machine's CPU; they share it
 with the server all the same, and the figures say so.
 """
@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from secscan.collector.db import open_engine  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
-from secscan.testing import PostgresCluster, _free_port, fleet, host_report, postgres_bindir  # noqa: E402
+from secscan.synth.samples import fleet, host_report  # noqa: E402
+from secscan.testing import PostgresCluster, _free_port, postgres_bindir  # noqa: E402
 
 UNIT = "xa-a"
 

@@ -32,7 +32,8 @@ from sqlalchemy import func, select  # noqa: E402
 from secscan.collector import schema as t  # noqa: E402
 from secscan.collector.db import open_engine  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
-from secscan.testing import PostgresCluster, fleet, host_report, postgres_bindir  # noqa: E402
+from secscan.synth.samples import fleet, host_report  # noqa: E402
+from secscan.testing import PostgresCluster, postgres_bindir  # noqa: E402
 
 UNIT = "xa-a"
 PUSHES_PER_AGENT_SECOND = 16  # reports made ready per agent and second: more than the server takes (~12)

@@ -202,7 +202,8 @@ def test_postgresql_roles_give_the_service_only_what_it_needs(tmp_path: Path) ->
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import ProgrammingError
 
-    from secscan.testing import PostgresCluster, _free_port, fleet, host_report, postgres_bindir
+    from secscan.synth.samples import fleet, host_report
+    from secscan.testing import PostgresCluster, _free_port, postgres_bindir
 
     bindir = postgres_bindir()
     if bindir is None or not shutil.which("psql"):

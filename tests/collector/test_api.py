@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from secscan.collector.api import create_app
 from secscan.model.signing import sign
-from secscan.testing import _free_port, fleet, host_report, scan_report
+from secscan.synth.samples import fleet, host_report, scan_report
+from secscan.testing import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

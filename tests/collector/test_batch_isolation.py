@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from secscan.cli import cli
 from secscan.collector.intake import parse
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 
 def test_a_report_that_cannot_be_stored_is_refused_alone(store, token, rng):

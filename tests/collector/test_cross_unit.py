@@ -16,7 +16,7 @@ from secscan.cli import cli
 from secscan.collector import schema as t
 from secscan.collector.intake import parse
 from secscan.model.signing import sign
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 
 def _unit_rows(store: Any, unit: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from secscan.cli import cli
 from secscan.collector.importer import run_import, worth_a_worker
-from secscan.testing import fleet, host_report, scan_report
+from secscan.synth.samples import fleet, host_report, scan_report
 
 ROOT = Path(__file__).resolve().parents[2]
 

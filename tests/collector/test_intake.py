@@ -9,7 +9,7 @@ import pytest
 
 from secscan.collector.intake import Rejected, parse
 from secscan.model.host import HostReport
-from secscan.testing import host_report, scan_report
+from secscan.synth.samples import host_report, scan_report
 
 TOKEN = "sst_abcdef123456.abcdefghijklmnopqrstuvwxyz0123456789ABCD"
 

@@ -14,7 +14,7 @@ from secscan.collector.api import create_app
 from secscan.collector.intake import Parsed
 from secscan.collector.parsing import ParseProcess, ParserGone, parse_all
 from secscan.model.signing import new_token
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 
 def _bodies(rng, token) -> list[bytes]:

@@ -12,7 +12,7 @@ from secscan.cli import cli
 from secscan.collector.db import open_engine
 from secscan.collector.store import Store
 from secscan.model.result import Outcome
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 ORG = Path(__file__).resolve().parents[2] / "examples" / "org.yaml"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,8 @@ from secscan.collector import migrations
 from secscan.collector.intake import parse
 from secscan.model.result import Outcome, Requirement, Result
 from secscan.model.signing import new_token, sign
-from secscan.testing import FakeHost, fleet, host_report, scan_report
+from secscan.synth.pc import Pc
+from secscan.synth.samples import fleet, host_report, scan_report
 
 
 def _ingest(store, docs, **kw):
@@ -131,7 +133,7 @@ def test_bad_report_does_not_spoil_its_batch(store, token, rng):
     assert store.counts()["reports"] == 5
 
 
-def _report_for(rng, host: FakeHost, token: str, at: datetime, **changes):
+def _report_for(rng, host: Pc, token: str, at: datetime, **changes):
     doc = _unsigned(host_report(rng, host, collected_at=at))
     h = doc["host"]
     for key, value in changes.items():
@@ -171,7 +173,7 @@ def test_identity_survives_rename_ip_change_and_new_nic(store, token, rng):
 
 def test_cloned_image_is_flagged_not_merged(store, token, rng):
     pc, other = fleet(2, ["xa-a"], seed=9)
-    clone = FakeHost(other.hostname, pc.machine_id, other.mac, other.ip, pc.windows, "xa-a")
+    clone = replace(other, machine_id=pc.machine_id, unit="xa-a")
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     _ingest(store, [_report_for(rng, pc, token, t0)])
     _ingest(store, [_report_for(rng, clone, token, t0 + timedelta(hours=1))])
@@ -187,7 +189,7 @@ def test_cloned_image_is_flagged_not_merged(store, token, rng):
 
 def test_clone_in_the_same_batch(store, token, rng):
     pc, other = fleet(2, ["xa-a"], seed=11)
-    clone = FakeHost(other.hostname, pc.machine_id, other.mac, other.ip, pc.windows, "xa-a")
+    clone = replace(other, machine_id=pc.machine_id, unit="xa-a")
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     _ingest(store, [_report_for(rng, pc, token, t0), _report_for(rng, clone, token, t0)])
     assert sorted(bool(h["clone_of"]) for h in store.hosts()) == [False, True]

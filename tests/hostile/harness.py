@@ -27,7 +27,7 @@ from sqlalchemy import select
 from secscan.collector import schema as t
 from secscan.collector.store import Store
 from secscan.model.signing import parse_token, signing_key, verify
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 from tests.hostile import oracle
 from tests.hostile.mutate import Mutation, mutate
 

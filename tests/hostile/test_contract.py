@@ -18,7 +18,7 @@ from secscan.model import limits
 from secscan.model.host import HostReport
 from secscan.model.scan import ScanReport
 from secscan.model.signing import sign
-from secscan.testing import fleet, host_report, scan_report
+from secscan.synth.samples import fleet, host_report, scan_report
 from tests.hostile import oracle
 
 TOKEN = "sst_abcdef123456.abcdefghijklmnopqrstuvwxyz0123456789ABCD"

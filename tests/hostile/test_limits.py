@@ -18,7 +18,7 @@ from secscan.collector.importer import run_import
 from secscan.model import limits
 from secscan.model.limits import LIMITS, Limit
 from secscan.model.signing import sign, signing_key, token_hash
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 UNIT = "van-lang"
 

@@ -32,7 +32,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from secscan.testing import _free_port, fleet, host_report
+from secscan.synth.samples import fleet, host_report
+from secscan.testing import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 5.0  # the test server's header, body and idle timeouts: opening 3,000 took up to 2.1 s

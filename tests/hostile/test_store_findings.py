@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from secscan.collector import schema as t
 from secscan.collector.importer import run_import
-from secscan.testing import fleet, host_report
+from secscan.synth.samples import fleet, host_report
 
 
 def test_a_store_written_before_the_strict_contract_still_reports(deployed: tuple[Any, dict[str, str]],

@@ -81,7 +81,7 @@ def test_controls_and_references_come_from_the_baseline(demo):
 
 
 def test_report_from_the_collector_store(tmp_path, monkeypatch):
-    from secscan.testing import fleet, host_report, scan_report
+    from secscan.synth.samples import fleet, host_report, scan_report
 
     db = f"sqlite:///{tmp_path}/secscan.db"
     runner = CliRunner()
