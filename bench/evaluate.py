@@ -17,8 +17,9 @@ import os
 import random
 import sys
 import time
-import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,73 +28,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from secscan.model.host import HostReport
 from secscan.policy import CompiledBaseline, default_baseline, evaluate_host, judge_documents, load_org
 from secscan.policy.summary import summarise_judged
+from secscan.synth.report import render_report
+from secscan.synth.samples import fleet, forget
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = {"hahoa": "10.23.0.", "hahoa-vp": "10.23.1.", "hahoa-tckh": "10.23.2.", "van-lang": "192.168.10.",
          "vinh-chan": "192.168.20."}
+NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 
 
-def maybe(rng: random.Random, value: Any, p_null: float = 0.08) -> Any:
-    return None if rng.random() < p_null else value
-
-
-def synthetic(rng: random.Random, i: int) -> dict[str, Any]:
-    """One plausible commune/district PC: mostly Windows, some Linux, facts sometimes missing."""
-    unit = rng.choice(list(UNITS))
-    windows = rng.random() < 0.9
-    products = []
-    if rng.random() < 0.8:
-        products.append({"name": "Microsoft Defender Antivirus" if windows else "ClamAV",
-                         "source": "defender" if windows else "clamav", "state": rng.choice(["on", "on", "off"]),
-                         "enabled": maybe(rng, rng.random() < 0.9), "real_time": maybe(rng, rng.random() < 0.85),
-                         "up_to_date": maybe(rng, rng.random() < 0.7),
-                         "signature_age_days": maybe(rng, round(rng.expovariate(1 / 5), 2)),
-                         "centrally_managed": maybe(rng, rng.random() < 0.3)})
-    doc: dict[str, Any] = {
-        "schema": "secscan.host-report/1",
-        "report_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "collected_at": "2026-11-20T08:30:00+07:00",
-        "agent": {"version": "0.1.0", "platform": "windows" if windows else "linux", "source": "synthetic"},
-        "unit": unit if rng.random() < 0.9 else None,
-        "host": {"hostname": f"PC-{i:06d}", "role": "workstation",
-                 "os": {"family": "windows" if windows else "linux"},
-                 "interfaces": [{"ipv4": [UNITS[unit] + str(rng.randint(2, 250))]}]},
-        "antivirus": {"products": maybe(rng, products)},
-        "licences": {
-            "os": maybe(rng, {"product": "Windows(R), Professional edition", "classification": rng.choice(
-                ["genuine", "genuine", "unlicensed", "suspicious", "unknown"])}) if windows else None,
-            "office": maybe(rng, [{"product": "Office 16", "classification": rng.choice(["genuine", "unlicensed"])}]
-                            if rng.random() < 0.7 else []) if windows else None,
-            "activators": maybe(rng, [{"kind": "kms_host", "detail": "127.0.0.2", "confidence": "high"}]
-                                if rng.random() < 0.35 else []) if windows else None,
-        },
-        "hardening": {
-            "firewall": maybe(rng, {"enabled": maybe(rng, rng.random() < 0.8)}),
-            "patches": maybe(rng, {"days_since_last_patch": maybe(rng, round(rng.expovariate(1 / 40), 1)),
-                                   "auto_updates": maybe(rng, rng.random() < 0.6)}),
-            "os_end_of_life": {"supported": maybe(rng, rng.random() < 0.75)},
-            "smb": maybe(rng, {"smb1_server": rng.random() < 0.2, "smb1_client": rng.random() < 0.3}),
-            "rdp": maybe(rng, {"enabled": rng.random() < 0.3, "nla_required": maybe(rng, rng.random() < 0.7)}),
-            "autorun": maybe(rng, {"disabled_all_drives": rng.random() < 0.4}),
-            "local_admins": maybe(rng, {"count": rng.randint(0, 4), "builtin_admin_enabled": rng.random() < 0.3,
-                                        "guest_enabled": rng.random() < 0.1,
-                                        "nopasswd_sudo": [] if not windows else None}),
-            "password_policy": maybe(rng, {"min_length": rng.choice([0, 6, 8, 12]), "complexity": rng.random() < 0.5,
-                                           "max_age_days": rng.choice([0, 42, 90, 180])}),
-            "lockout": maybe(rng, {"threshold": rng.choice([0, 5, 10, 20])}),
-            "disk_encryption": maybe(rng, {"system_volume_encrypted": rng.random() < 0.2}),
-            "screen_lock": maybe(rng, {"enabled": rng.random() < 0.6, "timeout_seconds": rng.choice([300, 900, 3600])}),
-            "remote_access": maybe(rng, {"tools": [{"name": "UltraViewer", "installed": True}]
-                                         if rng.random() < 0.4 else []}),
-            "listening_ports": maybe(rng, [{"port": p, "proto": "tcp", "address": "0.0.0.0"}
-                                           for p in rng.sample([135, 139, 445, 3389, 23, 21], 3)]),
-            "ssh": {"installed": rng.random() < 0.5, "permit_root_login": rng.choice(["no", "yes"])}
-            if not windows else None,
-        },
-        "probes": [{"name": "firewall", "status": rng.choice(["ok", "denied"]), "duration_ms": 5.0,
-                    "sections": ["hardening.firewall"]}],
-    }
-    return doc
+def synthetic(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """``n`` commune PCs of the synthetic fleet placed on the example org's LANs, as HostReports with
+    facts lost at 8 % (probes that failed) and one report in ten without its unit."""
+    docs = []
+    for pc in fleet(n, list(UNITS), seed=rng.getrandbits(32)):
+        placed = replace(pc, ip=UNITS[pc.unit or "hahoa"] + str(rng.randint(2, 250)))
+        doc = forget(render_report(placed, NOW, rng), rng, 0.08)
+        if rng.random() < 0.1:
+            doc["unit"] = None
+        docs.append(doc)
+    return docs
 
 
 def reference_judge(baseline: CompiledBaseline) -> Callable[[dict[str, Any], int], list[str]]:
@@ -154,7 +108,7 @@ def main() -> None:
     t_load = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    docs = [synthetic(rng, i) for i in range(args.hosts)]
+    docs = synthetic(rng, args.hosts)
     t_build = time.perf_counter() - t0
     # the synthetic documents are valid HostReports, and to_document() round-trips them
     docs[: args.validate] = [HostReport.model_validate(d).to_document() for d in docs[: args.validate]]
