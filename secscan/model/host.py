@@ -35,7 +35,7 @@ from secscan.model.common import (
     Uuid,
     bounded_text,
 )
-from secscan.model.limits import INTERFACES, MAX_INT
+from secscan.model.limits import INTERFACES, MAX_INT, SOFTWARE
 
 HOST_REPORT_SCHEMA = "secscan.host-report/1"
 
@@ -356,6 +356,21 @@ class Hardening(Contract):
     ssh: Ssh | None = None
 
 
+# --- installed software ----------------------------------------------------------------------
+
+
+class InstalledSoftware(Contract):
+    """One installed program as the OS lists it (the inventory a level-proposal dossier annexes)."""
+
+    name: ShortText
+    version: ShortText | None = None
+    publisher: ShortText | None = None
+    installed_on: Date | None = None  # Windows: the Uninstall key's InstallDate (yyyymmdd); dpkg/rpm: None
+    # where it is listed: the 64-bit, 32-bit (WOW6432Node) or per-user Uninstall key; "registry" when
+    # the capture did not say which (collect.ps1 before the root was recorded); the package manager
+    source: Literal["registry_64", "registry_32", "registry_user", "registry", "dpkg", "rpm"]
+
+
 # --- the envelope ----------------------------------------------------------------------------
 
 
@@ -375,6 +390,9 @@ class HostReport(Contract):
     antivirus: Antivirus = Field(default_factory=Antivirus)
     licences: Licences = Field(default_factory=Licences)
     hardening: Hardening = Field(default_factory=Hardening)
+    # None: not collected (the probe says why); []: collected, nothing installed. An additive member
+    # of /1: README "Contracts and versions".
+    software: list[InstalledSoftware] | None = Field(default=None, max_length=SOFTWARE.max)
     probes: list[ProbeRecord] = Field(default_factory=list)
     signature: Signature | None = None
 

@@ -53,7 +53,13 @@ AGENT_VERSION = Limit("agent version", 64 - len("synthetic/"), "agent.version", 
 INTERFACES = Limit("interfaces", 1024, "host.interfaces", "host_macs.mac", kind="items",
                    why="a PC with many virtual adapters has a few hundred at most")
 
-LIMITS: tuple[Limit, ...] = (TEXT, SHORT_TEXT, HOSTNAME, MACHINE_ID, UNIT, KEY_ID, AGENT_VERSION, INTERFACES)
+# Installed programs (the Uninstall keys, the package manager): lives only inside the document.
+SOFTWARE = Limit("installed software", 4000, "software", kind="items",
+                 why="an office PC lists 100-300 programs, a Linux desktop 1,500-3,000 packages; a longer list "
+                     "leaves the section unknown, never cut (a cut list would claim programs absent)")
+
+LIMITS: tuple[Limit, ...] = (TEXT, SHORT_TEXT, HOSTNAME, MACHINE_ID, UNIT, KEY_ID, AGENT_VERSION, INTERFACES,
+                             SOFTWARE)
 
 # Integers: JSON integers within what every JSON reader holds exactly (I-JSON, RFC 7493), which
 # both databases' bigint hold too.
@@ -67,4 +73,4 @@ FUTURE_TOLERANCE = timedelta(hours=24)
 MAX_RAW_DEPTH = 16
 
 __all__ = ["AGENT_VERSION", "FUTURE_TOLERANCE", "HOSTNAME", "INTERFACES", "KEY_ID", "LIMITS", "MACHINE_ID",
-           "MAX_INT", "MAX_IP_TEXT", "MAX_RAW_DEPTH", "SHORT_TEXT", "TEXT", "UNIT", "Limit"]
+           "MAX_INT", "MAX_IP_TEXT", "MAX_RAW_DEPTH", "SHORT_TEXT", "SOFTWARE", "TEXT", "UNIT", "Limit"]

@@ -24,6 +24,9 @@ UNIT = "van-lang"
 
 
 def _value(limit: Limit, n: int) -> Any:
+    if limit.name == "installed software":
+        return [{"name": f"Program {i}", "version": "1.0", "publisher": None, "installed_on": "2026-01-02",
+                 "source": "registry_64"} for i in range(n)]
     if limit.kind == "items":
         return [{"name": f"eth{i}", "mac": f"00:1a:a0:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}",
                  "ipv4": [], "ipv6": [], "up": True} for i in range(n)]

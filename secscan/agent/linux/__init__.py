@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from secscan.agent.linux import accounts, antivirus, disk, eol, firewall, identity, network, ssh, updates
+from secscan.agent.linux import accounts, antivirus, disk, eol, firewall, identity, network, packages, ssh, updates
 from secscan.agent.runner import Probe, assemble, run_probes
 from secscan.model.host import HostReport
 
@@ -23,6 +23,7 @@ PROBES: list[Probe] = [
     Probe("disk_encryption", ("hardening.disk_encryption",), disk.collect, timeout=2),
     Probe("listening_ports", ("hardening.listening_ports",), network.collect_ports, timeout=3),
     Probe("remote_access", ("hardening.remote_access",), network.collect_remote, timeout=3),
+    Probe("software", ("software",), packages.collect, timeout=12),
 ]
 
 

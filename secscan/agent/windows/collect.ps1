@@ -808,17 +808,22 @@ Invoke-Section 'processes' {
 }
 
 Invoke-Section 'uninstall' {
-  $roots = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall',
-  'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
-  'HKCU:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+  # root: which list the entry is in (the decoder names it registry_64 / registry_32 / registry_user)
+  $roots = [ordered]@{
+    hklm64 = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    hklm32 = 'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
+    hkcu = 'HKCU:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+  }
   $entries = @()
-  foreach ($root in $roots) {
+  foreach ($rootName in $roots.Keys) {
+    $root = $roots[$rootName]
     foreach ($sub in Get-RegSubKeyNames $root) {
-      $v = Get-RegKey ($root + '\' + $sub) 'DisplayName', 'Publisher', 'DisplayVersion', 'InstallLocation'
+      $v = Get-RegKey ($root + '\' + $sub) 'DisplayName', 'Publisher', 'DisplayVersion', 'InstallLocation', 'InstallDate'
       if ($null -ne $v -and $v.DisplayName) {
+        # InstallDate as the installer wrote it (yyyymmdd by convention, not always): decoded in Python
         $entries += [ordered]@{
           name = $v.DisplayName; publisher = $v.Publisher; version = $v.DisplayVersion
-          location = $v.InstallLocation; key = $sub
+          location = $v.InstallLocation; key = $sub; install_date = $v.InstallDate; root = $rootName
         }
       }
     }

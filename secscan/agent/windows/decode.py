@@ -31,6 +31,7 @@ from secscan.agent.windows import (
     remote_tools,
     screen_lock,
     smb,
+    software,
     windows_update,
 )
 from secscan.agent.windows.capture import Capture, load
@@ -56,7 +57,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "defender_threats": ("antivirus.detections", _ACTIVATORS),
     "services": (_AV, _ACTIVATORS, _REMOTE),
     "processes": (_AV, _ACTIVATORS, _REMOTE),
-    "uninstall": (_AV, _ACTIVATORS, _REMOTE),
+    "uninstall": (_AV, _ACTIVATORS, _REMOTE, "software"),
     "licensing": ("licences.os", "licences.office"),
     "office_ospp": ("licences.office",),
     "kms_registry": ("licences.os", "licences.office", _ACTIVATORS),
@@ -177,6 +178,8 @@ def decode_capture(raw: bytes | str, *, kms_allow: Iterable[str] = (), source: s
     _antivirus(d, inv, facts)
     _licences(d, inv, facts, kms_allow)
     _hardening(d, inv, facts, collected_at, host)
+    if (apps := d.data("uninstall")) is not None:  # last: an over-long list errs the record, not the facts above
+        facts["software"] = d.attempt("uninstall", lambda: software.parse(apps, inv.uninstall))
 
     fallback_host = {"hostname": cap.hostname or "unknown", "os": {"family": "windows"}}
     report = assemble(facts, [r.decided() for r in d.records.values()], platform="windows", elevated=cap.elevated,
