@@ -1,11 +1,14 @@
 """Charts as SVG, drawn by pygal. No script, no external stylesheet, the report's own font: the SVG
-is embedded as a data: URI and renders with nothing fetched."""
+is embedded as a data: URI and renders with nothing fetched. Values and axis labels are written by
+the documents' number formatter (``secscan.report.numbers``): 78,8 in Vietnamese, as in the tables."""
 
 from __future__ import annotations
 
 import base64
 
+from secscan.report.numbers import fmt_num
 from secscan.report.summary import Summary
+from secscan.report.texts import texts
 
 FONT = "Liberation Serif"
 _BAND_COLOURS = {"good": "#2e7d32", "fair": "#f9a825", "poor": "#c62828", "none": "#9e9e9e"}
@@ -33,9 +36,20 @@ def _style(colours: tuple[str, ...]):
     )
 
 
-def _common() -> dict:
+def _number(lang: str):
+    def write(value: float | int | None) -> str:
+        if value is None:
+            return ""
+        return fmt_num(value, lang, 0 if float(value).is_integer() else 1)
+
+    return write
+
+
+def _common(lang: str) -> dict:
     # js=[]: pygal otherwise links a script from the internet; the PDF must fetch nothing.
     return {
+        "formatter": _number(lang),  # the printed values
+        "value_formatter": _number(lang),  # the y axis
         "js": [],
         "disable_xml_declaration": True,
         "show_legend": False,
@@ -52,9 +66,10 @@ def _data_uri(svg: bytes | str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(raw).decode("ascii")
 
 
-def indicator_chart(summary: Summary, t: dict) -> str:
+def indicator_chart(summary: Summary, lang: str) -> str:
     import pygal
 
+    t = texts(lang)
     o = summary.org
     rows = [
         ("coverage", o.coverage_pct),
@@ -63,21 +78,24 @@ def indicator_chart(summary: Summary, t: dict) -> str:
         ("windows_licensed", o.windows_licensed.pct),
         ("office_licensed", o.office_licensed.pct),
     ]
-    chart = pygal.Bar(title=t["chart_indicators"], style=_style(("#1f4e79",)), height=300, range=(0, 100), **_common())
+    chart = pygal.Bar(
+        title=t["chart_indicators"], style=_style(("#1f4e79",)), height=300, range=(0, 100), **_common(lang)
+    )
     chart.x_labels = [t["chart_short"][k] for k, _ in rows]
     chart.add("%", [v for _, v in rows])
     return _data_uri(chart.render())
 
 
-def band_chart(summary: Summary, t: dict) -> str:
+def band_chart(summary: Summary, lang: str) -> str:
     import pygal
 
+    t = texts(lang)
     counts = {band: 0 for band in _BAND_COLOURS}
     for row in summary.units:
         counts[row.band] += 1
     bands = [b for b in _BAND_COLOURS if counts[b]] or ["none"]
     chart = pygal.Bar(
-        title=t["chart_bands"], style=_style(tuple(_BAND_COLOURS[b] for b in bands)), height=260, **_common()
+        title=t["chart_bands"], style=_style(tuple(_BAND_COLOURS[b] for b in bands)), height=260, **_common(lang)
     )
     chart.x_labels = [t["bands"][b] for b in bands]
     top = max(counts.values()) or 1

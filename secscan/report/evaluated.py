@@ -60,6 +60,7 @@ def controls_of(baseline: Baseline) -> tuple[list[ControlInfo], list[IndicatorRe
             ControlInfo(
                 id=c.id,
                 title=Bilingual(vi=c.title.vi, en=c.title.en),
+                problem=Bilingual(vi=c.problem.vi, en=c.problem.en),
                 remediation=Bilingual(vi=c.remediation.vi, en=c.remediation.en),
                 severity=Severity(c.severity),
                 references=refs,

@@ -21,6 +21,7 @@ from secscan.model.finding import (
 from secscan.model.host import Confidence, HostReport
 from secscan.model.result import Outcome, Requirement, Result
 from secscan.report.coverage import UnitCoverage
+from secscan.report.evidence import reader
 from secscan.report.inputs import ControlInfo, ReportInput
 from secscan.report.texts import texts
 
@@ -52,6 +53,8 @@ _encode_evidence = _evidence_encoder()
 
 
 def evidence_line(result: Result) -> str:
+    """The facts a result read, as JSON (the CSV's evidence column); documents show
+    ``secscan.report.evidence`` readings instead."""
     unknown = result.outcome is Outcome.unknown
     text = (result.reason or "unknown") if unknown else _encode_evidence(result.evidence)
     return text if len(text) <= _EVIDENCE_MAX else text[: _EVIDENCE_MAX - 1] + "…"
@@ -78,7 +81,8 @@ class ControlDetail:
     control pairs; the leadership PDF lists 6 hosts of at most 12 findings and the SOC feed reads
     the Results themselves, and building every entry took about 2 s of the PDF's 9 to 11."""
 
-    def __init__(self, inp: ReportInput) -> None:
+    def __init__(self, inp: ReportInput, lang: str = "vi") -> None:
+        self.read = reader(lang).line
         self.reports = {str(h.report_id): h for h in inp.hosts}
         self._ips: dict[str, list[str]] = {}
         self._groups: dict[str, tuple[list[Result], list[Result], bool]] = {}
@@ -87,7 +91,8 @@ class ControlDetail:
         self._groups[finding_id] = (failing, unjudged, exposure)
 
     def of(self, finding_id: str) -> tuple[list[AffectedHost], list[str]] | None:
-        """(hosts: failing then unjudged, each by name; the 5 most common evidence lines), or
+        """(hosts: failing then unjudged, each by name with its evidence read as one line; the 5
+        most common of those lines), or
         None for a finding that carries its hosts already (network, unmanaged, resolved)."""
         group = self._groups.get(finding_id)
         if group is None:
@@ -98,7 +103,7 @@ class ControlDetail:
         evidence: Counter[str] = Counter()
         for results, outcome in ((failing, Outcome.failed.value), (unjudged, Outcome.unknown.value)):
             for r in sorted(results, key=_BY_HOST):
-                line = evidence_line(r)
+                line = self.read(r)
                 evidence[line] += 1
                 # a scan host's Result names it by its IP
                 hosts.append(new_host(r.host, outcome, [r.host] if exposure else self._host_ips(r.report_id), line))
@@ -143,7 +148,8 @@ def control_findings(inp: ReportInput, lang: str, detail: ControlDetail) -> list
             unit=unit,
             control_id=control_id,
             severity=control.severity if control else _severity(results[0].severity),
-            title=control.title.get(lang) if control else control_id,
+            # the shortcoming ("Máy không có …"), never the requirement ("Có …") it fails
+            title=(control.problem or control.title).get(lang) if control else control_id,
             recommendation=control.remediation.get(lang) if control and control.remediation else "",
             failed=len(failing),
             unknown=len(unjudged),
@@ -222,7 +228,7 @@ def sort_key(finding: Finding) -> tuple:
 def build_findings(inp: ReportInput, cov: dict[str, UnitCoverage], lang: str) -> tuple[list[Finding], ControlDetail]:
     """Every finding, sorted, with its status carried over; control findings without their host
     list and evidence, which ``ControlDetail`` builds when asked."""
-    detail = ControlDetail(inp)
+    detail = ControlDetail(inp, lang)
     current = control_findings(inp, lang, detail) + unmanaged_findings(inp, cov, lang)
     previous = inp.previous.findings if inp.previous else []
     return sorted(carry_status(current, previous), key=sort_key), detail

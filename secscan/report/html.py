@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 from secscan.model.finding import SEVERITY_RANK
+from secscan.report.indicators import indicator_notes, indicator_rows
 from secscan.report.render import context, environment
 from secscan.report.summary import Summary
 from secscan.runtime import data_dir
@@ -24,6 +25,8 @@ def render_html(summary: Summary, lang: str) -> str:
         script=script,
         script_hash=f"sha256-{digest}",
         host_limit=HOST_LIMIT,
+        indicators=indicator_rows(summary, lang),
+        indicator_notes=indicator_notes(summary, lang),
         rank={k.value: v for k, v in SEVERITY_RANK.items()},
     )
     # The script is our own file: mark it safe so autoescaping does not mangle it (and its hash).

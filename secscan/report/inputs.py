@@ -42,7 +42,10 @@ class UnitInfo(Contract):
 
 class ControlInfo(Contract):
     id: ShortText
-    title: Bilingual
+    title: Bilingual  # the requirement
+    # the shortcoming a finding names (policy Control.problem); a bundle from before it was added
+    # has none, and its findings fall back to the title
+    problem: Bilingual | None = None
     remediation: Bilingual | None = None
     severity: Severity = Severity.medium
     references: list[Reference] = Field(default_factory=list)

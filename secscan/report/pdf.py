@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 from secscan.report.charts import band_chart, indicator_chart
 from secscan.report.config import ReportConfig
+from secscan.report.indicators import indicator_notes, indicator_rows
 from secscan.report.render import context, environment
 from secscan.report.summary import Summary
 from secscan.runtime import cyclic_gc_paused as paused_gc
@@ -55,7 +56,8 @@ def make_fetcher(root: Path, refused: list[str]):
 
 def render_html_for_pdf(summary: Summary, config: ReportConfig, lang: str) -> str:
     t_ctx = context(summary, config, lang)
-    t_ctx["charts"] = {"indicators": indicator_chart(summary, t_ctx["t"]), "bands": band_chart(summary, t_ctx["t"])}
+    t_ctx.update(indicators=indicator_rows(summary, lang), indicator_notes=indicator_notes(summary, lang))
+    t_ctx["charts"] = {"indicators": indicator_chart(summary, lang), "bands": band_chart(summary, lang)}
     return printable(environment().get_template("leadership.html.j2").render(**t_ctx))
 
 

@@ -20,6 +20,7 @@ from secscan.report.inputs import ReportInput, Snapshot, UnitInfo
 from secscan.runtime import cyclic_gc_paused as paused_gc
 
 _HIGH = {Severity.high.value, Severity.critical.value}
+UNITS_NAMED = 5  # units a recommendation names; it says how many more there are
 
 
 @dataclass
@@ -313,7 +314,11 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
         out.append(("exposure", {"n": exposed}))
     below = s.units_below
     if below:
-        out.append(("units_below", {"n": len(below), "names": ", ".join(r.unit.name for r in below[:5])}))
+        # names beyond the first few are in section II's table; the advice says how many it leaves out
+        more = len(below) - UNITS_NAMED
+        names = "; ".join(r.unit.name for r in below[:UNITS_NAMED])
+        key = "units_below_more" if more > 0 else "units_below"
+        out.append((key, {"n": len(below), "names": names, **({"more": more} if more > 0 else {})}))
     if o.unknown:
         out.append(("unknown", {"n": o.unknown}))
     return out

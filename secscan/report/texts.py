@@ -18,6 +18,11 @@ def _yaml(relative: str) -> Any:
         return yaml.safe_load(fh)
 
 
+def data_file(relative: str) -> Any:
+    """A YAML data file under ``reports/`` (words, evidence readings), parsed."""
+    return _yaml(relative)
+
+
 @cache
 def texts(lang: str) -> dict[str, Any]:
     if lang not in LANGS:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import json
-
 from secscan.model.finding import AffectedHost, FindingKind, FindingStatus, finding_id
 from secscan.model.result import Outcome
+from secscan.report.evidence import reader
 from secscan.report.inputs import Snapshot
 from secscan.report.summary import summarise
 
@@ -61,8 +60,9 @@ def test_affected_hosts_list_failing_then_unknown_each_by_name_with_their_eviden
         by_host = {r.host: r for r in small.results if r.unit == f.unit and r.control_id == f.control_id}
         for h in f.hosts:
             r = by_host[h.host]
-            expected = json.dumps(r.evidence, ensure_ascii=False, sort_keys=True) if h.outcome == "fail" else r.reason
-            assert h.detail == expected[:299] + ("…" if len(expected) > 300 else expected[299:])
+            # one readable line per PC, never the facts' JSON (that stays in the feed)
+            assert h.detail == reader("vi").line(r)
+            assert h.detail and not h.detail.startswith("{")
 
 
 def test_unknown_is_a_finding_not_a_pass(small):

@@ -105,7 +105,7 @@ def test_per_unit_figures_match_the_evaluation(district_pdf, district):
 def test_key_indicators_and_licence_cost(district_pdf):
     summary, reader, _, _, _ = district_pdf
     text = _flat(" ".join(p.extract_text() for p in reader.pages))
-    assert f"Máy tính gửi báo cáo {summary.org.hosts}" in text
+    assert f"Máy tính gửi báo cáo (1) {summary.org.hosts}" in text
     lic = summary.licences
     assert lic.windows and lic.office and lic.cost == lic.windows * 4_500_000 + lic.office * 6_500_000
     assert f"Mua bổ sung {lic.windows} bản quyền Windows và {lic.office} bản quyền Microsoft Office" in text
