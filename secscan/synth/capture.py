@@ -93,6 +93,12 @@ def listening_ports(pc: Pc) -> dict[str, Any]:
     return {"source": "netstat", "tcp": [], "udp": [], "netstat": lines, "fallback_reason": NO_NETTCP}
 
 
+def bitlocker_volume(encrypted: bool) -> dict[str, Any]:
+    """Win32_EncryptableVolume of the system drive: fully encrypted with XTS-AES 128 and protected, or off."""
+    return {"DriveLetter": "C:", "ProtectionStatus": int(encrypted), "ConversionStatus": int(encrypted),
+            "EncryptionMethod": 6 if encrypted else 0, "VolumeType": 0}
+
+
 def hardening(pc: Pc, now: datetime) -> dict[str, dict[str, Any]]:
     """The firewall, patch, SMB, RDP/AutoRun, disk and screen sections."""
     patched = pc.last_patch(now).date().isoformat()
@@ -109,8 +115,7 @@ def hardening(pc: Pc, now: datetime) -> dict[str, dict[str, Any]]:
                            "PortNumber": 3389, "NoDriveTypeAutoRun": 255 if pc.local.autorun_off else 145,
                            "NoAutorun": None}),
         "bitlocker": ok({"system_drive": "C:", "volumes": [
-            {"DriveLetter": "C:", "ProtectionStatus": 0, "ConversionStatus": 0, "EncryptionMethod": 0,
-             "VolumeType": 0}]}),
+            bitlocker_volume(pc.local.disk_encrypted)]}),
         "windows_update": ok(windows_update(pc)),
         "listening_ports": ok(listening_ports(pc)),
         "screen_lock": ok(screen_lock(pc)),

@@ -9,7 +9,7 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from secscan.synth.pc import OFFICE_APP, WINDOWS_APP, Pc
+from secscan.synth.pc import MANAGEMENT_AGENT, OFFICE_APP, WINDOWS_APP, Pc
 
 SPP = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform"
 GVLK_SKU = "2de67392-b7a7-462a-b1ca-108dd189f588"  # Windows 10/11 Pro, KMS client
@@ -78,6 +78,8 @@ def antivirus(pc: Pc, now: datetime) -> tuple[dict[str, Any], dict[str, Any], li
         products.append({"displayName": pc.av, "instanceGuid": row["guid"], "pathToSignedProductExe": row["exe"],
                          "pathToSignedReportingExe": row["exe"], "productState": 0x061000 | stale})
         processes.append({"name": row["process"], "path": None})
+    if pc.av_managed:
+        processes.append({"name": MANAGEMENT_AGENT[pc.av or ""], "path": None})
     if pc.av == "Windows Defender":
         defender = ok({
             "AMServiceEnabled": True, "AntivirusEnabled": True, "RealTimeProtectionEnabled": True,

@@ -37,6 +37,9 @@ OFFICE_PUBLIC_KMS = "kms.03k.org"
 KMS_HOST = {"kms38": "127.0.0.2", "kmspico": "127.0.0.1"}
 GENUINE_WINDOWS = ("oem", "retail", "mak")
 ANTIVIRUS = ("Bkav Pro", "Kaspersky Endpoint Security for Windows", "Windows Defender")
+# The management agent each anti-virus reports to its console through (windows_av.toml): Defender
+# for Endpoint's sensor, the Kaspersky Security Center Network Agent; Bkav shows none.
+MANAGEMENT_AGENT = {"Windows Defender": "MsSense.exe", "Kaspersky Endpoint Security for Windows": "klnagent.exe"}
 REMOTE_TOOL = "UltraViewer"
 BUILTIN_ADMIN = "Administrator"
 OFFICER = "quantri"  # the IT officer's local administrator account on every PC
@@ -58,6 +61,9 @@ class Local:
     lockout_threshold: int = 5  # 0 = never locks out
     screen_lock_seconds: int | None = 600  # a password-protected screen saver after this long; None = none
     remote_tool: bool = False  # UltraViewer installed
+    # Not drawn (commune PCs have neither): a fleet drawn before these existed stays the same.
+    disk_encrypted: bool = False  # BitLocker on the system drive, fully encrypted
+    av_managed: bool = False  # the anti-virus enrolled in the agency's console (its agent runs)
 
 
 @dataclass
@@ -88,6 +94,17 @@ class Pc:
     @property
     def av_current(self) -> bool:
         return self.av is not None and self.sig_age_days <= 3
+
+    @property
+    def av_managed(self) -> bool | None:
+        """Central management as the management agent shows it: seen, managed; Kaspersky has no
+        other way, so without it not managed; Defender may be managed by policy alone, and Bkav
+        shows no agent, so for them it stays unknown."""
+        if self.av not in MANAGEMENT_AGENT:
+            return None
+        if self.local.av_managed:
+            return True
+        return False if self.av.startswith("Kaspersky") else None
 
     @property
     def windows_licensed(self) -> bool:

@@ -21,7 +21,9 @@ def antivirus_products(pc: Pc, now: datetime) -> list[dict[str, Any]]:
         products.append({
             "name": "Windows Defender", "vendor": "Microsoft", "source": "securitycenter2",
             "state": "on" if defender_on else "off", "enabled": defender_on, "real_time": defender_on,
-            "up_to_date": (state & 0xF0) == 0, "microsoft": True, "product_state": state,
+            "up_to_date": (state & 0xF0) == 0, "microsoft": True,
+            **({"centrally_managed": pc.av_managed} if defender_on and pc.av_managed is not None else {}),
+            "product_state": state,
             "signature_age_days": pc.sig_age_days if defender_on else None,
             "signature_updated_at": updated if defender_on else None,
         })
@@ -30,8 +32,7 @@ def antivirus_products(pc: Pc, now: datetime) -> list[dict[str, Any]]:
         products.append({
             "name": pc.av, "vendor": "Bkav" if pc.av.startswith("Bkav") else "Kaspersky", "source": "securitycenter2",
             "state": "on", "enabled": True, "real_time": True, "up_to_date": current, "microsoft": False,
-            # Kaspersky reports to a management server through its network agent, which no PC here runs.
-            **({"centrally_managed": False} if pc.av.startswith("Kaspersky") else {}),
+            **({"centrally_managed": pc.av_managed} if pc.av_managed is not None else {}),
             "product_state": 0x061000 | (0 if current else 0x10), "signature_age_days": pc.sig_age_days,
             "signature_updated_at": updated,
         })
@@ -115,8 +116,8 @@ def hardening(pc: Pc, now: datetime) -> dict[str, Any]:
         "autorun": {"disabled_all_drives": local.autorun_off,
                     "no_drive_type_autorun": 255 if local.autorun_off else 145},
         **accounts(pc),
-        "disk_encryption": {"system_volume_encrypted": False,
-                            "volumes": [{"mount": "C:", "encrypted": False, "system": True}]},
+        "disk_encryption": {"system_volume_encrypted": local.disk_encrypted,
+                            "volumes": [{"mount": "C:", "encrypted": local.disk_encrypted, "system": True}]},
         "screen_lock": {"enabled": local.screen_lock_seconds is not None,
                         "timeout_seconds": local.screen_lock_seconds},
         "remote_access": {"tools": [{"name": REMOTE_TOOL, "installed": True, "source": "uninstall"}]

@@ -1,7 +1,8 @@
 """Quick PCs and documents for tests and benchmarks: ``fleet(n, units, seed)`` gives ``n``
 distinct commune PCs (the same seed, the same fleet), ``host_report(rng, pc)`` the next report
 from one of them (its settings drawn afresh, its identity kept), signed when given a token;
-``scan_report`` a LAN scan; ``forget`` a report whose probes lost some facts."""
+``good_pc`` a PC with every setting good; ``scan_report`` a LAN scan; ``forget`` a report whose
+probes lost some facts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from secscan.model.scan import SCAN_REPORT_SCHEMA
 from secscan.model.signing import sign
 from secscan.synth.draw import COMMUNE, Profile, Where, draw_pc
-from secscan.synth.pc import Pc
+from secscan.synth.pc import Local, Pc
 from secscan.synth.report import render_report
 
 WEEK_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # reports are collected over the five days after
@@ -49,6 +50,16 @@ def host_report(rng: random.Random, pc: Pc | None = None, *, unit: str | None = 
     if unit is not None:
         doc["unit"] = unit
     return sign(doc, token) if token else doc
+
+
+def good_pc(unit: str | None, hostname: str, ip: str, mac: str = "f8:bc:12:3c:4d:5e",
+            machine_id: str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301") -> Pc:
+    """A PC with every setting good, that passes every control of the shipped baselines: Windows 11
+    with an OEM licence and retail Office, Defender on, current and centrally managed, BitLocker
+    on, patched 12 days ago, no SMB1, RDP off, the default local settings (``Local``)."""
+    return Pc(unit=unit, hostname=hostname, os="win11", mac=mac, ip=ip, av="Windows Defender", sig_age_days=0.4,
+              windows="oem", office="c2r_retail", firewall=True, smb1=False, rdp=False, patch_age_days=12.5,
+              machine_id=machine_id, local=Local(disk_encrypted=True, av_managed=True))
 
 
 def scan_report(rng: random.Random, unit: str | None = None, hosts: int = 5) -> dict[str, Any]:

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import pytest
 
 from secscan.agent.windows import decode_capture
 from secscan.demo import fleet as demo_fleet
 from secscan.model.host import HostReport
+from secscan.model.result import Outcome
 from secscan.policy import default_baseline
 from secscan.synth.capture import render_capture
 from secscan.synth.draw import COMMUNE
 from secscan.synth.pc import Pc
 from secscan.synth.report import render_report
-from secscan.synth.samples import fleet, host_report
+from secscan.synth.samples import fleet, good_pc, host_report
 from secscan.synth.truth import Truth
 
 NOW = demo_fleet.now_for_period()
@@ -102,3 +104,26 @@ def test_rates_are_the_profiles() -> None:
     assert abs(truth.antivirus / len(pcs) - COMMUNE.av_on) < 0.03
     assert abs(truth.windows_licensed / len(pcs) - COMMUNE.windows_genuine) < 0.03
     assert abs(sum(p.office is not None for p in pcs) / len(pcs) - COMMUNE.office_installed) < 0.02
+
+
+def test_the_good_pc_passes_every_control_as_report_and_as_capture() -> None:
+    """The PC with every setting good (tests/policy's hosts): BitLocker and a managed anti-virus are
+    facts of the PC, so its capture decodes to the same passes as its report."""
+    baseline = default_baseline()
+    pc = good_pc("van-lang", "VANLANG-PC01", "192.168.10.21")
+    report, decoded = _both(pc)
+    assert _facts(decoded) == _facts(report)
+    for doc in (report, decoded):
+        assert doc["hardening"]["disk_encryption"]["system_volume_encrypted"] is True
+        outcomes = {v.control_id: v.outcome for v in baseline.judge(doc, 3)}
+        assert {c: o for c, o in outcomes.items() if o is not Outcome.passed} == {
+            "ssh_root_login_disabled": Outcome.not_applicable, "sudo_nopasswd_none": Outcome.not_applicable}
+
+
+def test_managed_kaspersky_shows_its_network_agent() -> None:
+    pc = next(p for p in demo_fleet.draw(2023) if p.av == "Kaspersky Endpoint Security for Windows")
+    for managed in (False, True):
+        pc = replace(pc, local=replace(pc.local, av_managed=managed))
+        for doc in _both(pc):
+            assert [p.get("centrally_managed") for p in doc["antivirus"]["products"] if not p["microsoft"]] == [
+                managed]
