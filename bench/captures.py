@@ -6,7 +6,7 @@ Targets (issue 15): signed captures ingested over HTTP (signature checked, decod
 org.yaml, raw kept) >= 500/s on this machine; redecode >= 1,000 captures/s; the size of a typical
 PC's capture stated. The captures are the demo fleet's (secscan.demo.captures), sealed with a unit
 token. The demo's captures hold only what the demo's PCs need (~8.5 kB); a real office PC's
-inventory is much longer, so by default each capture gets the inventory of bench/decode_windows.py's
+inventory is much longer, so by default each capture gets the inventory of secscan.synth.inventory's
 `full_size` (about 250 services, 180 processes, 220 programs, 180 scheduled tasks, 150 hotfixes),
 which is what a "typical" figure means here; --synthetic measures the demo's own. The load
 generator runs on the same machine (plain asyncio keep-alive clients from bench/ingest.py) and
@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from decode_windows import full_size  # noqa: E402
 from ingest import bench_http  # noqa: E402
 
 from secscan.collector import captures as kept  # noqa: E402
@@ -39,6 +38,7 @@ from secscan.collector.store import Store  # noqa: E402
 from secscan.demo import captures as demo_captures  # noqa: E402
 from secscan.demo import fleet  # noqa: E402
 from secscan.model.signing import seal  # noqa: E402
+from secscan.synth.inventory import full_size  # noqa: E402
 from secscan.testing import PostgresCluster, postgres_bindir  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"

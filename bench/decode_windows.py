@@ -4,12 +4,12 @@
 
 Prints, per capture, its size, the median and worst wall time of a decode over ROUNDS runs
 (default 50) and the mean CPU time, after one warm-up decode (which loads the data tables once per
-process, as `agent decode` does). The last row is a capture with a real PC's inventory size.
+process, as `agent decode` does). The last row is the healthy capture with a real office PC's
+inventory (secscan.synth.inventory.full_size).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -20,30 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from secscan.agent.windows import decode_capture  # noqa: E402
+from secscan.synth.inventory import full_size  # noqa: E402
 
 TARGET_MS = 20.0
-
-
-def full_size(base: bytes) -> bytes:
-    """The healthy-PC capture with an inventory the size of a real office PC's (about 250 services,
-    180 processes, 220 installed programs, 180 scheduled tasks, 150 hotfixes): the fixtures keep
-    only a few rows each, a real capture is ~15 times larger."""
-    doc = json.loads(base)
-    s = doc["sections"]
-    s["services"]["data"]["services"] += [
-        {"name": f"Svc{i}", "display_name": f"Some Service {i}", "state": "Running" if i % 2 else "Stopped",
-         "start_mode": "Manual", "path": f"C:\\Windows\\System32\\svchost.exe -k netsvcs{i}"} for i in range(250)]
-    s["processes"]["data"]["processes"] += [{"name": f"proc{i}.exe", "path": None} for i in range(180)]
-    s["uninstall"]["data"]["entries"] += [
-        {"name": f"Program {i}", "publisher": f"Vendor {i}", "version": "1.0", "location": None, "key": f"K{i}"}
-        for i in range(220)]
-    s["scheduled_tasks"]["data"]["tasks"] += [
-        {"path": f"\\Microsoft\\Windows\\Area{i}\\Task{i}", "enabled": True, "actions": [f"C:\\x{i}.exe /run"]}
-        for i in range(180)]
-    s["hotfixes"]["data"]["hotfixes"] += [
-        {"id": f"KB50{i:05d}", "description": "Update", "installed_on": "3/14/2024", "installed_on_iso": "2024-03-14"}
-        for i in range(150)]
-    return json.dumps(doc).encode()
 
 
 def main() -> int:
