@@ -18,7 +18,7 @@ from secscan.agent.windows.values import Unread
 from secscan.model.common import ProbeStatus
 from secscan.policy.baseline import missing_reason
 from tests.agent.windows.conftest import CAPTURES
-from tests.fixtures.windows.build_captures import NET_ACCOUNTS_EN, NET_ACCOUNTS_VI
+from tests.fixtures.windows.base_capture import NET_ACCOUNTS_EN, NET_ACCOUNTS_VI
 
 # ---------------------------------------------------------------------------------------------- net accounts
 

@@ -42,7 +42,7 @@ def test_secedit_garbage_raises(blob: str) -> None:
 
 
 def test_net_accounts_english() -> None:
-    from tests.fixtures.windows.build_captures import NET_ACCOUNTS_EN
+    from tests.fixtures.windows.base_capture import NET_ACCOUNTS_EN
 
     (pw, lock), unread = password_policy.parse_net_accounts({"lines": NET_ACCOUNTS_EN})
     assert pw["source"] == "net_accounts" and unread == []
