@@ -29,10 +29,29 @@ from secscan import __version__
 from secscan.collector import migrations
 from secscan.collector.intake import MAX_REPORT_BYTES, CaptureDecoder, Parsed
 from secscan.collector.parsing import Parse, ParseProcess, parse_all
-from secscan.collector.store import Outcome, Store, TokenInfo
+from secscan.collector.refusals import Outcome, Refusal
+from secscan.collector.store import Store
+from secscan.collector.tokens import TokenInfo
 from secscan.model.signing import token_hash
 
 _BATCH_BYTES = 16 * 1024 * 1024  # a batch's bodies are copied once more on their way to the parser
+
+# The status each refusal of the store answers (the agent's contract: any 4xx but 408/429 is final).
+STATUS_OF: dict[Refusal, int] = {
+    Refusal.invalid: 422,
+    Refusal.too_large: 413,
+    Refusal.unauthorised: 401,
+    Refusal.forbidden: 403,
+    Refusal.conflict: 409,
+    Refusal.unstorable: 422,
+    Refusal.internal: 500,
+}
+# intake.Rejected (the parse of a body) says 413 for a body over the limit, 422 for the rest
+_PARSE_REFUSAL = {413: Refusal.too_large}
+
+
+def status_of(outcome: Outcome) -> int:
+    return STATUS_OF[outcome.refusal or Refusal.invalid] if outcome.status == "rejected" else 200
 
 
 class GroupCommit:
@@ -95,7 +114,7 @@ class GroupCommit:
                 elif isinstance(got, BaseException):
                     answers.append((job, got))
                 else:
-                    answers.append((job, Outcome("rejected", reason=got[0], http_status=got[1])))
+                    answers.append((job, Outcome.rejected(_PARSE_REFUSAL.get(got[1], Refusal.invalid), got[0])))
             if reports:
                 try:
                     outcomes = self.store.ingest([(p, "http") for p, _ in reports],
@@ -267,7 +286,7 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             # 503: the agent keeps the report spooled and retries later
             return 503, {"status": "rejected", "detail": f"store unavailable: {type(exc).__name__}: {str(exc)[:200]}"}
         if outcome.status == "rejected":
-            return outcome.http_status, {"status": "rejected", "detail": outcome.reason or "rejected"}
+            return status_of(outcome), {"status": "rejected", "detail": outcome.reason or "rejected"}
         return 200, {"status": outcome.status, "id": outcome.id or "", "kind": outcome.kind or "host"}
 
     @app.post("/api/v1/reports", response_model=IngestAnswer, responses=_ERRORS, openapi_extra=REPORT_BODY)

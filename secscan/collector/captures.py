@@ -140,7 +140,7 @@ def _apply(store: Store, decoded: list[Decoded], summary: RedecodeSummary) -> No
     r, h, c = t.reports, t.hosts, t.captures
     ids = [d.report_id for d in decoded]
     stamp = now()
-    with store._write() as conn:
+    with store.write() as conn:
         stored = {row.report_id: row for row in conn.execute(
             select(r.c.report_id, r.c.document, r.c.host_id, r.c.unit_id, h.c.last_report_id)
             .join(h, h.c.id == r.c.host_id).where(r.c.report_id.in_(ids)))}
@@ -214,5 +214,5 @@ def prune(store: Store, *, keep_last: int, keep_days: float, now: datetime) -> i
                     .label("rank")).subquery()
     victims = select(ranked.c.report_id).where(and_(ranked.c.rank > keep_last,
                                                     ranked.c.collected_at < now - timedelta(days=keep_days)))
-    with store._write() as conn:
+    with store.write() as conn:
         return conn.execute(c.delete().where(c.c.report_id.in_(victims))).rowcount or 0

@@ -13,9 +13,12 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 DEFAULT_PATH = "secscan.db"
 
@@ -67,6 +70,45 @@ def _sqlite_setup(engine: Engine) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Database:
+    """An engine and the two ways the store writes to it: a transaction, or a long bulk connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite_lock = threading.Lock() if is_sqlite(engine) else None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite). On SQLite the threads of one process
+        also queue on a lock: SQLite has one writer anyway, and its busy handler sleeps in
+        growing steps, so fifty HTTP threads polling the file lock would mostly sleep."""
+        with self.sqlite_lock or nullcontext(), self.engine.execution_options(write=True).begin() as conn:
+            yield conn
+
+    @contextmanager
+    def bulk(self) -> Iterator[Connection]:
+        """A write connection whose caller commits when it chooses (see Ingest.bulk); rolled back
+        on error, committed at the end."""
+        with self.sqlite_lock or nullcontext(), self.engine.execution_options(write=True).connect() as conn:
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
 
 # With a checkpoint thread, the writer's own checkpoint waits for this many WAL pages (~16 MB).

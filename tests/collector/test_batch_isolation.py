@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from secscan.cli import cli
 from secscan.collector.intake import parse
+from secscan.collector.refusals import Refusal
 from secscan.synth.samples import fleet, host_report
 
 
@@ -29,7 +30,7 @@ def test_a_report_that_cannot_be_stored_is_refused_alone(store, token, rng):
     outcomes = store.ingest(parsed, bearers=[store.token_by_bearer(token)] * len(parsed))
     assert [o.status for o in outcomes].count("accepted") == 11
     refused = next(o for o in outcomes if o.id == bad)
-    assert refused.status == "rejected" and refused.http_status == 422
+    assert refused.status == "rejected" and refused.refusal == Refusal.unstorable
     assert refused.reason == "cannot be stored: OverflowError: date value out of range"
     assert store.counts()["reports"] == 11
     # the same inside an import's long transaction

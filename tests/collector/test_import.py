@@ -220,8 +220,8 @@ def test_a_failing_parse_worker_fails_the_import_and_stores_nothing(store, token
 
 
 def test_cli_parse_worker_failure_is_one_line_and_nothing_stored(store, token, rng, tmp_path, db_url, monkeypatch):
-    from secscan.collector import cli as collector_cli
     from secscan.collector import importer
+    from secscan.wiring import collector as collector_cli
 
     _write_reports(tmp_path / "usb", [host_report(rng, h, token=token) for h in fleet(3, ["xa-a"])])
     (tmp_path / "usb" / "zz.json").write_text('{"schema": "secscan.windows-capture/1"}')
@@ -324,12 +324,13 @@ def test_a_conflict_in_a_batch_of_its_own_is_retried_report_by_report(store, tok
     import json
 
     from secscan.collector.intake import parse
+    from secscan.collector.refusals import Refusal
 
     docs = [host_report(rng, h, token=token) for h in fleet(3, ["xa-a"])]
     _refuse_report_on_insert(store, docs[1]["report_id"])
     outcomes = store.ingest([(parse(json.dumps(d).encode()), "http") for d in docs])
     assert [o.status for o in outcomes] == ["accepted", "rejected", "accepted"]
-    assert outcomes[1].http_status == 409 and outcomes[1].reason.startswith("conflict while storing")
+    assert outcomes[1].refusal == Refusal.conflict and outcomes[1].reason.startswith("conflict while storing")
     assert store.counts()["reports"] == 2 and store.counts()["hosts"] == 2
 
 

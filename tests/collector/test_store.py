@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 
 from secscan.collector import migrations
 from secscan.collector.intake import parse
+from secscan.collector.refusals import Refusal
 from secscan.model.result import Outcome, Requirement, Result
 from secscan.model.signing import new_token, sign
 from secscan.synth.pc import Pc
@@ -50,19 +51,19 @@ def test_duplicates_within_one_batch(store, token, rng):
     assert "already stored with different content" in outcomes[2].reason
 
 
-def _refused(store, doc, reason, status, **kw):
+def _refused(store, doc, reason, refusal, **kw):
     before = store.counts()
     [out] = _ingest(store, [doc], **kw)
     assert out.status == "rejected", out
     assert reason in out.reason, out.reason
-    assert out.http_status == status
+    assert out.refusal == refusal
     assert store.counts() == before  # nothing half stored
 
 
 def test_tampered_signature(store, token, rng):
     doc = host_report(rng, fleet(1, ["xa-a"])[0], token=token)
     doc["hardening"]["firewall"]["enabled"] = not doc["hardening"]["firewall"]["enabled"]
-    _refused(store, doc, "signature: does not match the document", 401)
+    _refused(store, doc, "signature: does not match the document", Refusal.unauthorised)
 
 
 def test_a_float_the_fast_encoder_writes_otherwise_still_verifies(store, token, rng):
@@ -77,7 +78,7 @@ def test_a_float_the_fast_encoder_writes_otherwise_still_verifies(store, token, 
     assert _signed_message(doc)[0] != signed_message(doc)[0]
     assert [o.status for o in _ingest(store, [doc])] == ["accepted"]
     doc["agent"]["duration_ms"] = 2e-05  # and a change is still caught on that path
-    _refused(store, doc, "signature: does not match the document", 401)
+    _refused(store, doc, "signature: does not match the document", Refusal.unauthorised)
 
 
 def test_inf_in_a_free_form_member_is_refused_at_the_signature(store, token, rng):
@@ -86,23 +87,25 @@ def test_inf_in_a_free_form_member_is_refused_at_the_signature(store, token, rng
     doc["antivirus"]["products"] = [{"name": "Test AV", "source": "securitycenter2", "raw": {"productState": 1.5}}]
     raw = json.dumps(sign(doc, token)).replace('"productState": 1.5', '"productState": 1e400').encode()
     (outcome,) = store.ingest([(parse(raw), "test")])
-    assert (outcome.status, outcome.reason, outcome.http_status) == (
-        "rejected", "invalid JSON: a number is out of range", 422)
+    assert (outcome.status, outcome.reason, outcome.refusal) == (
+        "rejected", "invalid JSON: a number is out of range", Refusal.invalid)
     assert store.counts()["reports"] == 0
 
 
 def test_wrong_unit_token(store, rng):
     _, other = store.create_token("xa-b")
     doc = host_report(rng, fleet(1, ["xa-a"])[0], token=other)  # says xa-a, signed with xa-b's token
-    _refused(store, doc, "unit: the report says 'xa-a' but its token belongs to 'xa-b'", 403)
+    _refused(store, doc, "unit: the report says 'xa-a' but its token belongs to 'xa-b'", Refusal.forbidden)
 
 
 def test_unknown_and_revoked_keys(store, token, rng):
     _, stranger = new_token()
-    _refused(store, host_report(rng, unit="xa-a", token=stranger), "is not a token of this collector", 401)
+    _refused(store, host_report(rng, unit="xa-a", token=stranger), "is not a token of this collector",
+             Refusal.unauthorised)
     key_id = token.split("_")[1].split(".")[0]
     assert store.revoke_token(key_id) and not store.revoke_token(key_id)
-    _refused(store, host_report(rng, unit="xa-a", token=token), f"token {key_id} has been revoked", 401)
+    _refused(store, host_report(rng, unit="xa-a", token=token), f"token {key_id} has been revoked",
+             Refusal.unauthorised)
 
 
 def test_replayed_report_id_with_other_content(store, token, rng):
@@ -110,15 +113,16 @@ def test_replayed_report_id_with_other_content(store, token, rng):
     assert _ingest(store, [doc])[0].status == "accepted"
     forged = _unsigned(copy.deepcopy(doc))
     forged["host"]["hostname"] = "FORGED"
-    _refused(store, sign(forged, token), "already stored with different content", 409)
+    _refused(store, sign(forged, token), "already stored with different content", Refusal.conflict)
     assert store.report_document(doc["report_id"]) == doc  # the original is untouched
 
 
 def test_unsigned_and_unknown_unit(store, rng):
     doc = host_report(rng, unit="xa-a")
-    _refused(store, doc, "signature: the report is not signed", 401, require_signature=True)
-    _refused(store, host_report(rng, unit="nowhere"), "unit: 'nowhere' is not a unit of this collector", 422)
-    _refused(store, host_report(rng, unit="xa-a"), "the report says 'xa-a', not 'xa-b'", 422, unit="xa-b")
+    _refused(store, doc, "signature: the report is not signed", Refusal.unauthorised, require_signature=True)
+    _refused(store, host_report(rng, unit="nowhere"), "unit: 'nowhere' is not a unit of this collector",
+             Refusal.invalid)
+    _refused(store, host_report(rng, unit="xa-a"), "the report says 'xa-a', not 'xa-b'", Refusal.invalid, unit="xa-b")
     out = _ingest(store, [host_report(rng, unit=None)], unit="xa-b")[0]
     assert out.status == "accepted"
     assert store.hosts("xa-b")[0]["id"] == out.host_id
