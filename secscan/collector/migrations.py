@@ -1,67 +1,38 @@
-"""Versioned schema migrations (a small, tested equivalent of Alembic for one linear history).
+"""Schema migrations: the Alembic revisions in ``secscan/collector/revisions/``, run from code.
 
-``secscan_meta.schema_version`` holds the version a store is at; ``migrate`` applies the steps
-above it, each in its own transaction, in order. A store written by a newer secscan (a version
-this code does not know) is refused rather than guessed at. A step is Core DDL only (no SQL
-dialect text), so it runs the same on SQLite and PostgreSQL.
+``secscan_meta.schema_version`` holds the version a store is at (the number of its newest
+revision: 3 for ``0003``), as every secscan has recorded it; ``migrate`` applies the revisions
+above it in one transaction, in order, and records the new version. A store written by a newer
+secscan (a version this code does not know) is refused rather than guessed at. No alembic.ini:
+the revisions ship inside the package and are found by path, so they run from a wheel too.
 
-Adding a change: append ``(N, "what", function)`` to STEPS; the function receives a Connection
-inside the transaction. Never edit a released step: stores in the field are already past it.
+Adding a change: a new file ``rNNNN_vN.py`` in ``revisions/`` with ``revision = "NNNN"``,
+``down_revision`` the previous one, and an ``upgrade()`` that says its DDL with ``alembic.op``
+(``op.batch_alter_table`` where SQLite cannot alter a column in place), never reading
+``schema.metadata``; then the change in schema.py. tests/collector/test_migrations.py checks
+that a fresh store equals schema.py and equals each past version's store once upgraded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
-from sqlalchemy import Column, Connection, Engine, Index, String, inspect, select
-from sqlalchemy.schema import DropIndex
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, select
 
 from secscan.collector import schema
 
-# The tables as version 1 created them. Later steps must add their own DDL rather than relying
-# on ``schema.metadata`` (which describes the newest version).
-_V1_TABLES = ["secscan_meta", "units", "tokens", "hosts", "host_macs", "reports", "results", "scans", "findings"]
+REVISIONS = Path(__file__).with_name("revisions")
+_SCRIPTS = ScriptDirectory(str(REVISIONS), version_locations=[str(REVISIONS)])
 
 
-def _v1(conn: Connection) -> None:
-    tables = [schema.metadata.tables[name] for name in _V1_TABLES]
-    schema.metadata.create_all(conn, tables=tables)
+def _number(revision: str) -> int:
+    return int(revision)
 
 
-def _v2(conn: Connection) -> None:
-    # Each was the first column of a composite index too (ix_hosts_unit_hostname,
-    # ix_reports_host_collected), so it only cost a page write per report stored, and without
-    # statistics PostgreSQL's planner picked ix_hosts_unit_id to scan a whole unit.
-    for name in ("ix_hosts_unit_id", "ix_reports_host_id"):
-        conn.execute(DropIndex(Index(name), if_exists=True))
-
-
-def _add_columns(conn: Connection, table: str, columns: list[Column]) -> None:
-    """``columns`` added to ``table`` where missing: _v1 builds its tables from today's metadata,
-    so a store created by this version already has them."""
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    have = {c["name"] for c in inspect(conn).get_columns(table)}
-    ops = Operations(MigrationContext.configure(conn))
-    for column in columns:
-        if column.name not in have:
-            ops.add_column(table, column)
-
-
-def _v3(conn: Connection) -> None:
-    _add_columns(conn, "hosts", [Column("agent", String(64), nullable=True),
-                                 Column("moved_from", String(32), nullable=True)])
-    schema.metadata.create_all(conn, tables=[schema.captures])
-
-
-STEPS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "units, tokens, hosts, reports, results, scans, findings", _v1),
-    (2, "drop ix_hosts_unit_id and ix_reports_host_id (prefixes of composite indexes)", _v2),
-    (3, "raw Windows captures kept beside their reports; how each host reports (hosts.agent); hosts whose "
-        "identity another unit's host holds, pending an approved move (hosts.moved_from)", _v3),
-]
-LATEST = STEPS[-1][0]
+LATEST = _number(_SCRIPTS.get_current_head() or "0")
 
 
 class SchemaError(RuntimeError):
@@ -87,24 +58,36 @@ def _set_version(conn: Connection, version: int) -> None:
         conn.execute(t.insert().values(key="schema_version", value=str(version)))
 
 
+def upgrade(conn: Connection, target: int = LATEST) -> list[int]:
+    """Apply the revisions above the store's version up to ``target`` on ``conn``, inside the
+    caller's transaction; returns the versions applied."""
+    version = current_version(conn)
+    if version > LATEST:
+        raise SchemaError(_newer(version))
+    pending = [s for s in _SCRIPTS.walk_revisions() if version < _number(s.revision) <= target]
+    pending.sort(key=lambda s: _number(s.revision))
+    if not pending:
+        return []
+    with Operations.context(MigrationContext.configure(conn)):
+        for script in pending:
+            script.module.upgrade()
+    _set_version(conn, _number(pending[-1].revision))
+    return [_number(s.revision) for s in pending]
+
+
 def migrate(engine: Engine) -> list[int]:
-    """Bring the store to LATEST; returns the versions applied (empty when already there)."""
-    applied = []
+    """Bring the store to LATEST; returns the versions applied (empty when already there). One
+    write transaction (BEGIN IMMEDIATE on SQLite), which re-reads the version: another collector
+    may have migrated meanwhile. DDL is transactional on both databases, so a failed revision
+    leaves the store as it was."""
     with engine.connect() as conn:
         version = current_version(conn)
     if version > LATEST:
         raise SchemaError(_newer(version))
-    for number, _what, step in STEPS:
-        if number <= version:
-            continue
-        with engine.begin() as conn:
-            # Re-read inside the transaction: another collector may have migrated meanwhile.
-            if current_version(conn) >= number:
-                continue
-            step(conn)
-            _set_version(conn, number)
-        applied.append(number)
-    return applied
+    if version == LATEST:
+        return []
+    with engine.execution_options(write=True).begin() as conn:
+        return upgrade(conn)
 
 
 def check(engine: Engine) -> None:

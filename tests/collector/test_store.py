@@ -10,9 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
 
-from secscan.collector import migrations
 from secscan.collector.intake import parse
 from secscan.collector.refusals import Refusal
 from secscan.model.result import Outcome, Requirement, Result
@@ -283,18 +281,6 @@ def test_finding_history(store):
     assert store.findings("xa-a", include_resolved=False)[0]["first_seen"] == t3
 
 
-def test_migrations_idempotent_and_newer_refused(store):
-    assert store.migrate() == []
-    names = set(inspect(store.engine).get_table_names())
-    assert set(migrations._V1_TABLES) <= names
-    with store.engine.begin() as conn:
-        migrations._set_version(conn, migrations.LATEST + 1)
-    with pytest.raises(migrations.SchemaError, match="newer than this secscan knows"):
-        store.migrate()
-    with pytest.raises(migrations.SchemaError, match="upgrade secscan"):
-        store.check()
-
-
 def test_unit_parent_cycle_refused(store):
     with pytest.raises(ValueError, match="parent cycle"):
         store.upsert_units([{"id": "p", "name": "P", "parent_id": "q"}, {"id": "q", "name": "Q", "parent_id": "p"}])
@@ -323,66 +309,3 @@ def test_concurrent_writers_store_each_report_once(store, token, rng):
         th.join()
     assert not errors, errors
     assert store.counts()["reports"] == 31 and store.counts()["hosts"] == 30
-
-
-def test_v2_drops_the_indexes_a_v1_store_has(db_url):
-    """A store created at version 1 by an earlier secscan had ix_hosts_unit_id and
-    ix_reports_host_id; migrating drops them and keeps what was stored."""
-    from sqlalchemy import Column, Index, MetaData, String, Table
-
-    from secscan.collector import schema as t
-    from secscan.collector.db import open_engine
-    from secscan.collector.store import Store
-
-    engine = open_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            migrations._v1(conn)
-            for table, col, name in (("hosts", "unit_id", "ix_hosts_unit_id"),
-                                     ("reports", "host_id", "ix_reports_host_id")):
-                # a throwaway Table: an Index on t.hosts' own column would join the shared metadata
-                Index(name, Table(table, MetaData(), Column(col, String)).c[col]).create(conn)
-            migrations._set_version(conn, 1)
-            conn.execute(t.units.insert().values(id="xa-a", name="UBND xã A", updated_at=datetime.now(UTC)))
-        old = Store(engine)
-        with pytest.raises(migrations.SchemaError, match="collector migrate"):
-            old.check()
-        assert old.migrate() == [2, 3]
-        old.check()
-        names = {i["name"] for table in ("hosts", "reports") for i in inspect(engine).get_indexes(table)}
-        assert "ix_hosts_unit_id" not in names and "ix_reports_host_id" not in names
-        assert {"ix_hosts_unit_hostname", "ix_reports_host_collected"} <= names
-        assert old.unit("xa-a")["name"] == "UBND xã A"
-    finally:
-        engine.dispose()
-
-
-def test_v3_adds_captures_and_the_agent_column_to_a_v2_store(db_url):
-    """A v2 store (hosts without ``agent``, no captures table) gains both and keeps its hosts."""
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    from secscan.collector import schema as t
-    from secscan.collector.db import open_engine
-    from secscan.collector.store import Store
-
-    engine = open_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            migrations._v1(conn)
-            migrations._v2(conn)
-            for column in ("agent", "moved_from"):  # as v2 made it
-                Operations(MigrationContext.configure(conn)).drop_column("hosts", column)
-            migrations._set_version(conn, 2)
-            stamp = datetime.now(UTC)
-            conn.execute(t.units.insert().values(id="xa-a", name="UBND xã A", updated_at=stamp))
-            conn.execute(t.hosts.insert().values(id="h1", unit_id="xa-a", hostname="PC1", hostname_key="pc1",
-                                                 first_seen=stamp, last_seen=stamp, clone_suspect=False))
-        old = Store(engine)
-        assert old.migrate() == [3]
-        old.check()
-        assert {"agent", "moved_from"} <= {c["name"] for c in inspect(engine).get_columns("hosts")}
-        assert inspect(engine).has_table("captures")
-        assert [h["hostname"] for h in old.hosts()] == ["PC1"] and old.hosts()[0]["agent"] is None
-    finally:
-        engine.dispose()
