@@ -14,18 +14,19 @@ from typing import Any
 import click
 
 from secscan import __version__
+from secscan.runtime import objects_kept
 
 # command name -> "module:attribute"; a stage adds its line here and nothing else.
 COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("secscan.agent.cli:agent", "collect this PC's facts into a HostReport"),
-    "schema": ("secscan.model.cli:schema", "print the JSON Schema of a contract"),
-    "scan": ("secscan.scan.cli:scan", "scan a unit's LAN with nmap into a ScanReport"),
-    "collector": ("secscan.collector.cli:collector", "store reports per unit; HTTP ingest"),
+    "schema": ("secscan.wiring.schema:schema", "print the JSON Schema of a contract"),
+    "scan": ("secscan.wiring.scan:scan", "scan a unit's LAN with nmap into a ScanReport"),
+    "collector": ("secscan.wiring.collector:collector", "store reports per unit; HTTP ingest"),
     "policy": ("secscan.policy.cli:policy", "lint the policy baselines"),
     "org": ("secscan.policy.cli:org", "lint the organisation file (org.yaml)"),
     "evaluate": ("secscan.policy.cli:evaluate", "judge reports against the policies per unit"),
-    "report": ("secscan.report.cli:report", "leadership PDF, SOC feed, HTML and CSV"),
-    "demo": ("secscan.demo:demo", "run the whole flow on a synthetic district"),
+    "report": ("secscan.wiring.report:report", "leadership PDF, SOC feed, HTML and CSV"),
+    "demo": ("secscan.wiring.demo:demo", "run the whole flow on a synthetic district"),
     "remediate": ("secscan.cli:remediate", "write a reviewable fix script for a unit's failing PCs"),
 }
 
@@ -69,16 +70,6 @@ def cli() -> None:
     security-level decision (Decree 85/2016, Circular 12/2022, TCVN 11930:2017)."""
 
 
-# What a command built that lives until the process ends (a province's report input: millions of
-# objects). main() then ends the process without freeing them one by one, which took 1.5 s of a
-# 17 s `secscan report pdf` (measured), once the output is flushed.
-_KEPT: list[object] = []
-
-
-def keep_until_exit(*objects: object) -> None:
-    _KEPT[:] = objects
-
-
 def main() -> None:
     try:
         cli(standalone_mode=True)
@@ -86,7 +77,7 @@ def main() -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except SystemExit as done:
-        if _KEPT:
+        if objects_kept():
             code = _exit_code(done.code)
             for stream in (sys.stdout, sys.stderr):
                 try:
