@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest import bench_http  # noqa: E402
 
 from secscan.collector import captures as kept  # noqa: E402
-from secscan.collector.cli import decode_capture, policy_evaluator  # noqa: E402
 from secscan.collector.db import open_engine  # noqa: E402
 from secscan.collector.store import Store  # noqa: E402
 from secscan.demo import captures as demo_captures  # noqa: E402
@@ -40,6 +39,7 @@ from secscan.demo import fleet  # noqa: E402
 from secscan.model.signing import seal  # noqa: E402
 from secscan.synth.inventory import full_size  # noqa: E402
 from secscan.testing import PostgresCluster, postgres_bindir  # noqa: E402
+from secscan.wiring.collector import decode_capture, policy_evaluator  # noqa: E402
 
 ORG = ROOT / "examples" / "org.yaml"
 UNIT = "van-lang"

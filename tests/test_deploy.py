@@ -106,8 +106,8 @@ def collector_envs() -> list[dict[str, str]]:
 
 
 def test_collector_unit_runs_serve_with_options_it_really_has(tmp_path: Path) -> None:
-    from secscan.collector.cli import collector
     from secscan.collector.server import RESERVED_FILES
+    from secscan.wiring.collector import collector
 
     unit = unit_directives(COLLECTOR / "secscan-collector.service")
     (exec_start,) = unit["ExecStart"]
@@ -156,8 +156,8 @@ def nginx_directives(text: str) -> dict[str, str]:
 
 
 def test_nginx_uses_the_same_deadlines_and_the_collector_address() -> None:
-    from secscan.collector.cli import collector
     from secscan.collector.intake import MAX_REPORT_BYTES
+    from secscan.wiring.collector import collector
 
     nginx = nginx_directives((COLLECTOR / "nginx-secscan-collector.conf").read_text())
     defaults = {p.name: p.default for p in collector.commands["serve"].params}

@@ -10,43 +10,29 @@
 5. imports everything through the collector, evaluates, and writes the PDF, the OCSF feed, the
    HTML and the CSV, printing their paths and the headline numbers beside the generator's truth.
 
-This module is a wiring layer like ``secscan/cli.py``: it drives the stages' own commands.
+The demo drives the stages' own commands through the function ``secscan/wiring/demo.py`` hands
+in (it never imports the wiring), and reads the store and the policies itself for the headline.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import click
 
 SCAN_UNIT_INDEX = 14  # xa-van-lang: its LAN is 10.231.114.0/24
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    """Run one secscan command in-process, as the user would type it."""
-    from secscan.cli import cli
+class RunCommand(Protocol):
+    """Runs one secscan command in-process with these environment variables set; a command that
+    fails raises click.ClickException naming it."""
 
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        cli.main(args, prog_name="secscan", standalone_mode=False)
-    except click.ClickException as exc:
-        raise click.ClickException(f"secscan {' '.join(args[:2])}: {exc.format_message()}") from exc
-    except SystemExit as exc:  # a command that exits non-zero (e.g. import with rejections)
-        if exc.code not in (0, None):
-            raise click.ClickException(f"secscan {' '.join(args[:2])} exited {exc.code}") from exc
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    def __call__(self, args: list[str], env: dict[str, str]) -> None: ...
 
 
 def _write_yaml(path: Path, data: dict[str, Any], header: str) -> None:
@@ -123,14 +109,9 @@ def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) ->
     return f"LAN scan of {subnet} ({unit}) inside network namespaces: {target}"
 
 
-@click.command()
-@click.option("--out", "out_dir", default="secscan-demo", show_default=True, type=click.Path(file_okay=False),
-              help="folder for everything the demo writes")
-@click.option("--seed", default=2023, show_default=True, help="the synthetic fleet's seed (deterministic)")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
-@click.option("--no-scan", is_flag=True, help="skip the network-namespace LAN scan")
-def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
-    """Run the whole flow on a synthetic district (UBND huyện Hạ Hòa, 2023)."""
+def run(out_dir: str, seed: int, lang: str, no_scan: bool, secscan: RunCommand) -> None:
+    """Run the whole flow on a synthetic district (UBND huyện Hạ Hòa, 2023); ``secscan`` runs one
+    secscan command as the user would type it (the wiring hands it in)."""
     from secscan.collector.db import open_engine
     from secscan.collector.store import Store
     from secscan.demo import fleet, hahoa
@@ -152,7 +133,7 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     config_file = out / "report.yaml"
     _write_yaml(config_file, report_config(), "# Cấu hình báo cáo (secscan demo)\n")
     click.echo(f"1. organisation: {org_file}")
-    _run(["collector", "init", "--org", str(org_file)], env)
+    secscan(["collector", "init", "--org", str(org_file)], env)
 
     store = Store(open_engine(str(db)))
     pcs, n_reports, n_captures, n_share = _usb_sticks(out, store, seed)
@@ -163,29 +144,29 @@ def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
     token_file = out / f"token-{kit_unit}.txt"
     token_file.write_text(store.create_token(kit_unit, label="demo: Windows kit")[1] + "\n", encoding="utf-8")
     kit = out / "usb" / f"kit-{kit_unit}"
-    _run(["agent", "package", "windows", "--unit", kit_unit, "--token-file", str(token_file),
+    secscan(["agent", "package", "windows", "--unit", kit_unit, "--token-file", str(token_file),
           "--share", f"\\\\may-chu-huyen\\secscan$\\{kit_unit}", "--out", str(kit)], env)
     click.echo(f"   the zero-install Windows kit for {kit_unit} (collect.ps1, install.ps1, HUONG-DAN.txt): {kit}")
 
     this_pc = out / "usb" / "this-machine"
     this_pc.mkdir(parents=True, exist_ok=True)
     token = store.create_token(hahoa.ROOT, label="demo: this machine")[1]
-    _run(["agent", "run", "--unit", hahoa.ROOT, "--token", token, "--out", str(this_pc) + "/"], env)
+    secscan(["agent", "run", "--unit", hahoa.ROOT, "--token", token, "--out", str(this_pc) + "/"], env)
     click.echo(f"3. the real agent on this machine: {next(this_pc.glob('*.json'))}")
 
     scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, env)
     click.echo(f"4. {scan_note}")
 
-    _run(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
+    secscan(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
     reports = out / "reports"
     reports.mkdir(exist_ok=True)
     pdf, feed, html, csv = (reports / f"bao-cao-2026-11.{lang}.pdf", reports / "feed.ndjson",
                             reports / "ket-qua.html", reports / "ket-qua.csv")
     common = ["--lang", lang, "--period", "2026-11"]
-    _run(["report", "pdf", "--config", str(config_file), *common, "-o", str(pdf)], env)
-    _run(["report", "feed", "-o", str(feed)], env)
-    _run(["report", "html", *common, "-o", str(html)], env)
-    _run(["report", "csv", "-o", str(csv)], env)
+    secscan(["report", "pdf", "--config", str(config_file), *common, "-o", str(pdf)], env)
+    secscan(["report", "feed", "-o", str(feed)], env)
+    secscan(["report", "html", *common, "-o", str(html)], env)
+    secscan(["report", "csv", "-o", str(csv)], env)
     click.echo("5. documents:")
     for path in (pdf, feed, html, csv):
         click.echo(f"   {path}")

@@ -1,4 +1,7 @@
-"""``secscan scan TARGETS --unit ID``: scan a unit's LAN with nmap into a ScanReport (JSON)."""
+"""The scan stage's side of ``secscan scan TARGETS --unit ID``: the targets checked against the
+unit's networks, nmap found in the background, the progress bar, the report written in parts.
+The command itself is in ``secscan/wiring/scan.py``: it reads org.yaml with the policy stage's
+reader and hands it in (``check_networks(read_yaml=...)``)."""
 
 from __future__ import annotations
 
@@ -19,118 +22,8 @@ DEFAULT_ORG = "org.yaml"
 NAMED = 10  # targets named in a message or note; a note must stay within the contract's 4,096 characters
 
 
-@click.command()
-@click.argument("targets", nargs=-1, required=True)
-@click.option("--unit", "unit_id", required=True, help="The unit whose LAN this is (its id in org.yaml).")
-@click.option(
-    "--org",
-    "org_path",
-    type=click.Path(dir_okay=False),
-    envvar="SECSCAN_ORG",
-    default=None,
-    help=f"org.yaml with the unit's networks [env SECSCAN_ORG; default ./{DEFAULT_ORG}].",
-)
-@click.option(
-    "--profile",
-    type=click.Choice(["quick", "standard", "full"]),
-    default="standard",
-    show_default=True,
-    help="quick: risky ports; standard: + service versions; full: + more ports, UDP, OS guess.",
-)
-@click.option("--out", "out", default="-", show_default=True, help="Where to write the ScanReport JSON (- = stdout).")
-@click.option("--force", is_flag=True, help="Scan targets outside the unit's declared networks.")
-@click.option("--dns/--no-dns", default=True, show_default=True, help="Reverse-DNS names of live hosts.")
-@click.option("--nmap", "nmap_path", default=None, envvar="SECSCAN_NMAP", help="Path of the nmap program.")
-@click.option(
-    "--max-bytes",
-    type=click.IntRange(min=256 * 1024),  # room for the targets (a quarter at most) and hosts in each part
-    default=4 * 1024 * 1024,  # the collector's default (runner.MAX_REPORT_BYTES, tests/scan/test_limits.py)
-    show_default=True,
-    envvar="SECSCAN_MAX_BYTES",
-    help="Largest report document the collector takes (its SECSCAN_MAX_BYTES); a larger scan is written in parts.",
-)
-def scan(
-    targets: tuple[str, ...],
-    unit_id: str,
-    org_path: str | None,
-    profile: str,
-    out: str,
-    force: bool,
-    dns: bool,
-    nmap_path: str | None,
-    max_bytes: int,
-) -> None:
-    """Scan TARGETS (addresses, CIDRs, ranges like 192.168.1.10-50) on the LAN of unit --unit.
-
-    Run as root (Linux) or from an elevated prompt (Windows) for MAC addresses, vendors and the
-    OS guess; otherwise secscan falls back to a TCP connect scan and says what is lost.
-    """
-    # Everything before nmap starts is start-up the user waits for (docs/scan.md, "Speed"): only
-    # what decides whether and how to run nmap is done here; the rest waits until nmap runs.
-    from secscan.scan.profiles import load_profiles
-    from secscan.scan.runner import ScanError, privileged, split
-    from secscan.scan.runner import scan as run_scan
-    from secscan.scan.targets import TargetError, parse_targets
-
-    try:
-        nets = parse_targets(targets)
-    except TargetError as exc:
-        raise click.BadParameter(str(exc), param_hint="TARGETS") from None
-    finding = _FindNmap(nmap_path)  # its `nmap -V` runs while org.yaml is read
-    notes, org_check = _check_networks(nets, unit_id, org_path, force)
-    try:
-        nmap = finding.result()
-    except ScanError as exc:
-        raise click.ClickException(str(exc)) from None
-    is_privileged = privileged()
-    chosen = load_profiles()[profile]
-    if not is_privileged:
-        click.echo(
-            "warning: not root/Administrator: TCP connect scan; no MAC addresses, vendors or OS guess "
-            "(the report's notes list what is lost)",
-            err=True,
-        )
-    warnings: list[str] = []
-    try:
-        with _ProgressBar() as progress:
-            report = run_scan(
-                nets,
-                chosen,
-                unit=unit_id,
-                nmap=nmap,
-                is_privileged=is_privileged,
-                dns=dns,
-                progress=progress,
-                while_running=org_check,
-                warnings=warnings,
-                max_bytes=max_bytes,
-            )
-        report.notes[:0] = notes
-        # Over the collector's limit per document (thousands of live hosts): several reports.
-        parts = split(report, max_bytes)
-    except ScanError as exc:
-        raise click.ClickException(str(exc)) from None
-    for i, (_, text) in enumerate(parts, 1):
-        if len(text.encode()) > max_bytes:  # cannot happen within check_targets' bounds; written all the same
-            warnings.append(f"part {i} of the report is {len(text.encode()):,} bytes, over --max-bytes {max_bytes:,}: "
-                            "the collector refuses it unless its SECSCAN_MAX_BYTES is raised")
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    written = _write_parts(out, parts)
-    opened = sum(1 for h in report.hosts for p in h.ports if p.state == "open")
-    where = "stdout" if out == "-" else written[0]
-    if len(parts) > 1:
-        how = "one JSON document a line" if out == "-" else ", ".join(written)
-        where += (f" as {len(parts)} ScanReports ({how}): the collector takes at most {max_bytes:,} "
-                  "bytes per document; import every part")
-    click.echo(
-        f"scan: {len(report.hosts)} hosts up, {opened} open ports ({profile}, nmap {report.nmap.version}) -> {where}",
-        err=True,
-    )
-
-
-def _check_networks(
-    nets: list[Network], unit_id: str, org_path: str | None, force: bool
+def check_networks(
+    nets: list[Network], unit_id: str, org_path: str | None, force: bool, read_yaml: Callable[[Path], Any]
 ) -> tuple[list[str], Callable[[], object] | None]:
     """Refuse targets outside the unit's networks in org.yaml unless --force, before nmap runs.
 
@@ -150,7 +43,7 @@ def _check_networks(
             f"{path}: no such file: the unit's networks come from org.yaml "
             "(pass --org FILE, or --force to scan without checking)"
         )
-    data = _read_yaml(path)
+    data = read_yaml(path)
     declared = _declared_networks(data, unit_id)
     if declared and not outside(nets, declared):
         return [], lambda: _unit_networks(path, data, unit_id)
@@ -176,19 +69,6 @@ def _named(nets: list[Network]) -> str:
     """The first NAMED networks, and how many in all: a message or note stays one short line."""
     more = f", … ({len(nets)} in all)" if len(nets) > NAMED else ""
     return ", ".join(str(n) for n in nets[:NAMED]) + more
-
-
-def _read_yaml(path: Path) -> Any:
-    """org.yaml's data, read as every other command reads it (``secscan.policy.source``: size and
-    node limits, aliases counted per use, duplicate keys and non-plain tags refused, libyaml's
-    parser). Only that module and PyYAML are imported here, before nmap starts."""
-    from secscan.policy.source import read
-
-    src = read(path)
-    if src.errors:
-        more = f" (and {len(src.errors) - 1} more; run `secscan org lint {path}`)" if len(src.errors) > 1 else ""
-        raise click.ClickException(f"{src.errors[0]}{more}")
-    return src.data
 
 
 def _declared_networks(data: Any, unit_id: str) -> list[Network] | None:
@@ -231,7 +111,7 @@ def _unit_networks(path: Path, data: Any, unit_id: str) -> list[Network]:
     return list(unit.networks)
 
 
-class _FindNmap(threading.Thread):
+class FindNmap(threading.Thread):
     """runner.find_nmap in the background, so that waiting for `nmap -V` overlaps reading
     org.yaml; ``result()`` is its answer, or its ScanError."""
 
@@ -258,7 +138,7 @@ class _FindNmap(threading.Thread):
         return self._found
 
 
-class _ProgressBar:
+class ProgressBar:
     """A rich progress bar on stderr while nmap runs (nothing when stderr is not a terminal).
     Built on nmap's first report, so importing rich overlaps the scan instead of preceding it;
     not imported at all without a terminal, where it would only take CPU time from nmap."""
@@ -269,7 +149,7 @@ class _ProgressBar:
         self._state = {"task": "starting", "hosts": 0}
         self._off = sys.stderr is None or not sys.stderr.isatty()
 
-    def __enter__(self) -> _ProgressBar:
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __call__(self, task: str | None, percent: float | None, hosts: int) -> None:
@@ -312,7 +192,7 @@ def part_path(out: str, i: int) -> Path:
     return target if i == 1 else target.with_name(f"{target.stem}.part{i}{target.suffix or '.json'}")
 
 
-def _write_parts(out: str, parts: list[tuple[Any, str]]) -> list[str]:
+def write_parts(out: str, parts: list[tuple[Any, str]]) -> list[str]:
     """Write every part whole or none at all: temporary files beside the targets, renamed once all
     are written. On stdout, one part is the indented document as usual; several are one compact
     JSON document a line (each within the limit too). Returns the files written."""

@@ -1,4 +1,5 @@
-"""``secscan schema NAME``: the JSON Schema of a contract, generated from the pydantic model."""
+"""``secscan schema NAME``: the JSON Schema of a contract, generated from the pydantic model (the
+command lives in the wiring: the contracts import only pydantic, not click)."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def test_served_over_tls_to_the_agent_push(store, db_url, token, rng, tmp_path):
 def test_agent_and_cli_stay_light():
     """The agent path and `secscan --help` load neither SQLAlchemy nor FastAPI (DESIGN: lazy imports)."""
     heavy = ("sqlalchemy", "fastapi", "uvicorn", "rich", "secscan.policy")
-    code = (f"import sys, secscan.cli, secscan.agent.cli, secscan.collector.cli; "
+    code = (f"import sys, secscan.cli, secscan.agent.cli, secscan.wiring.collector; "
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from secscan.cli import cli
 from secscan.collector import captures as kept
 from secscan.collector import schema as t
-from secscan.collector.cli import decode_capture, policy_evaluator
 from secscan.collector.db import open_engine
 from secscan.collector.store import Store, now
 from secscan.demo import captures as demo_captures
 from secscan.demo import fleet as demo_fleet
 from secscan.model.signing import seal
 from secscan.testing import _free_port
+from secscan.wiring.collector import decode_capture, policy_evaluator
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "examples" / "org.yaml"

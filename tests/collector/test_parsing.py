@@ -110,9 +110,9 @@ def test_http_answers_through_the_parse_process(store, token, rng):
 def test_a_batch_of_captures_is_split_between_two_workers_in_order(rng, any_token):
     import json as _json
 
-    from secscan.collector.cli import decode_capture
     from secscan.demo import captures, fleet
     from secscan.model.signing import seal
+    from secscan.wiring.collector import decode_capture
 
     pcs = fleet.draw(2023)[:40]
     bodies = [seal(_json.dumps(captures.render(pc, fleet.now_for_period(), 2023)).encode() + b" " * 20_000,

@@ -46,8 +46,8 @@ def store_for(db_url: str) -> tuple[Store, dict[str, str]]:
     from click.testing import CliRunner
 
     from secscan.cli import cli
-    from secscan.collector.cli import policy_evaluator
     from secscan.collector.db import open_engine
+    from secscan.wiring.collector import policy_evaluator
 
     result = CliRunner().invoke(cli, ["collector", "--db", db_url, "init", "--org", str(oracle.ORG)])
     assert result.exit_code == 0, result.output

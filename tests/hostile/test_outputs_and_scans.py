@@ -342,7 +342,7 @@ def test_hostile_org_yaml_is_refused_everywhere(tmp_path: Path, text: str) -> No
     from click.testing import CliRunner
 
     from secscan.policy import PolicyError, load_org
-    from secscan.scan.cli import scan
+    from secscan.wiring.scan import scan
 
     path = tmp_path / "org.yaml"
     path.write_text(text, encoding="utf-8")

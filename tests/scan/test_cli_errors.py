@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from secscan.scan.cli import scan
+from secscan.wiring.scan import scan
 
 ORG = str(Path(__file__).parents[1] / "fixtures" / "scan" / "org.yaml")
 

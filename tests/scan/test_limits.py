@@ -25,11 +25,12 @@ from pydantic import ValidationError
 
 from secscan.model.scan import NmapRun, ScanReport
 from secscan.scan import runner
-from secscan.scan.cli import part_path, scan
+from secscan.scan.cli import part_path
 from secscan.scan.nmap_xml import MAX_HOSTNAMES, MAX_NOTES, MAX_PORTS, parse
 from secscan.scan.profiles import load_profiles
 from secscan.scan.runner import MAX_ARGS, MAX_REPORT_BYTES, Command, ScanError, check_targets, command, split
 from secscan.scan.targets import TargetSet, compact, parse_targets
+from secscan.wiring.scan import scan
 
 QUICK = load_profiles()["quick"]
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from secscan.model.org import Organisation
-from secscan.scan.cli import _declared_networks, scan
+from secscan.scan.cli import _declared_networks
+from secscan.wiring.scan import scan
 
 
 def org(*units: dict[str, Any]) -> dict[str, Any]:
