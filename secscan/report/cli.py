@@ -303,3 +303,53 @@ def findings(out: Path | None, no_record: bool, **opts) -> None:
         f"({len(summary.resolved_findings)} resolved since the previous period)",
         err=True,
     )
+
+
+def _write_atomic(out: Path, write) -> None:  # type: ignore[no-untyped-def]
+    """``write(path)`` to ``out`` through a ``.part`` beside it: never a half-written file under the name."""
+    tmp = out.with_name(out.name + ".part")
+    try:
+        with writing(out, tmp):
+            write(tmp)
+            tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@report.command()
+@_common
+@_unit_opt
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=Path("ket-qua.xlsx"),
+              show_default=True)
+def xlsx(out: Path, **opts) -> None:
+    """The officer's results workbook: a summary sheet and a sheet per unit, the PDF's figures (spreadsheet-safe)."""
+    from secscan.report.workbook import write_results
+
+    check_out(out, beside=True)
+    summary = _summary(opts)
+    sheets: list[int] = []
+    _write_atomic(out, lambda path: sheets.append(write_results(summary, opts["lang"], path)))
+    click.echo(f"{out}: {sheets[0]} sheets, {summary.org.hosts} hosts, {len(summary.units)} units", err=True)
+
+
+@report.command()
+@_common
+@click.option("--unit", required=True, help="the unit whose level-proposal dossier this is (org.yaml id)")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="default: danh-muc-<unit>.xlsx (or .pdf)")
+def inventory(unit: str, fmt: str, out: Path | None, **opts) -> None:
+    """The inventory a level-proposal dossier annexes: devices, installed software, network."""
+    from secscan.report import inventory as inv_mod
+
+    out = out or Path(f"danh-muc-{unit}.{fmt}")
+    check_out(out, beside=True)
+    inp = _load(opts["input_path"], opts["previous"], opts["period"], unit)
+    try:
+        inv = inv_mod.build(inp, unit, opts["lang"])
+    except ValueError as exc:
+        fail(str(exc))
+    writer = inv_mod.write_pdf if fmt == "pdf" else inv_mod.write_xlsx
+    _write_atomic(out, lambda path: writer(inv, opts["lang"], path))
+    click.echo(f"{out}: {len(inv.devices.rows)} devices, {len(inv.software.rows)} programs "
+               f"({inv.software_unknown} PCs without a software list), {len(inv.network.rows)} network rows", err=True)
