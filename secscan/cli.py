@@ -100,15 +100,18 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="language of the titles and guidance in the script")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="the script, e.g. fix.ps1")
+              help="the script, e.g. fix.ps1 (or fix.sh for the Linux PCs)")
+@click.option("--platform", type=click.Choice(["windows", "linux"]),
+              help="the PCs to fix: windows (PowerShell 5.1) or linux (POSIX sh) [default: linux for --out *.sh]")
 @click.option("--force", is_flag=True, help="overwrite --out if it exists")
 @click.option("--db", envvar="SECSCAN_DB",
               help="store: SQLAlchemy URL or SQLite file [env SECSCAN_DB; default ./secscan.db]")
 def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use: tuple[str, ...], lang: str,
-              out: Path, force: bool, db: str | None) -> None:
-    """Write a PowerShell 5.1 script that fixes what the latest reports of UNIT's PCs still fail,
-    from the remediation catalogue (policies/remediation/). The script changes nothing unless run
-    with -Apply, and only on the PCs it lists. Read it first (docs/remediate.md)."""
+              out: Path, platform: str | None, force: bool, db: str | None) -> None:
+    """Write a PowerShell 5.1 script (a POSIX sh one for --platform linux) that fixes what the latest
+    reports of UNIT's PCs still fail, from the remediation catalogue (policies/remediation/). The
+    script changes nothing unless run with -Apply (--apply), and only on the PCs it lists. Read it
+    first (docs/remediate.md)."""
     # The wiring: the store (collector) is read here; secscan.remediate takes Results and returns text.
     from datetime import UTC, datetime
 
@@ -119,7 +122,10 @@ def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use:
     from secscan.policy.remediation import load_catalogue
     from secscan.policy.source import PolicyError
     from secscan.remediate import RemediateError, make_plan, render, script_bytes
+    from secscan.remediate.posix import render_sh, sh_bytes
+    from secscan.wiring.remediation import record_script
 
+    platform = platform or ("linux" if out.suffix == ".sh" else "windows")
     if out.exists() and not force:
         raise click.ClickException(f"--out {out}: exists; pass --force to replace it")
     target = db or os.environ.get("SECSCAN_DB") or "secscan.db"
@@ -147,7 +153,7 @@ def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use:
             titles.setdefault(control.id, control.title)
     try:
         plan = make_plan(results, reports, catalogue, unit=unit, hosts=hosts, controls=controls, use=use, lang=lang,
-                         titles=titles)
+                         titles=titles, platform=platform)
     except RemediateError as exc:
         raise click.ClickException(str(exc)) from None
     for name, why in plan.excluded:
@@ -155,15 +161,21 @@ def remediate(unit: str, hosts: tuple[str, ...], controls: tuple[str, ...], use:
     if not plan.pcs:
         click.echo(f"unit {unit}: no PC fails a control the catalogue can fix or explain; no script written")
         return
-    text = render(plan, catalogue, version=__version__, generated_at=datetime.now(UTC).replace(microsecond=0),
-                  file_name=out.name)
-    out.write_bytes(script_bytes(text))
+    written_at = datetime.now(UTC).replace(microsecond=0)
+    if platform == "linux":
+        out.write_bytes(sh_bytes(render_sh(plan, catalogue, version=__version__, generated_at=written_at,
+                                           file_name=out.name)))
+    else:
+        out.write_bytes(script_bytes(render(plan, catalogue, version=__version__, generated_at=written_at,
+                                            file_name=out.name)))
+    record_script(store, plan, catalogue, written_at, out.name, version=__version__)
     n_fixes = sum(len(p.fixes) for p in plan.pcs)
     n_guidance = sum(len(p.guidance) for p in plan.pcs)
     click.echo(f"{out}: unit {unit}, {len(plan.pcs)} PC(s), {n_fixes} fix(es), {n_guidance} item(s) of guidance "
                f"({', '.join(f'{f.control} {len(f.failing)}' for f in plan.findings)})")
-    click.echo("read it, then try it on one PC (it only reads by default): "
-               f"powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{out.name}")
+    try_it = f"sh ./{out.name}" if platform == "linux" else \
+        f"powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{out.name}"
+    click.echo(f"read it, then try it on one PC (it only reads by default): {try_it}")
 
 
 def _unit_results(store: Any, unit: str) -> tuple[list[Any], list[Any]]:

@@ -13,6 +13,11 @@ whose fact paths exist; a fix limited to some PCs has guidance for the others. G
 baselines, every control exists and is judged on Windows, and the values a fix sets (``meets``)
 satisfy the baseline's threshold at every level. The PowerShell grammar itself is checked by the
 tests (tree-sitter-powershell is a development dependency, not a runtime one).
+
+A file with ``platform: linux`` holds POSIX sh fixes for Linux PCs (``linux: {label}`` instead of
+``windows:``; snippets set ``ok`` and ``state`` instead of returning a hashtable; no guidance, no
+``domain: gpo``); the same rules apply in shell terms, and the controls must be judged on Linux.
+The tests run ``sh -n`` (dash) and, where installed, shellcheck over every snippet.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ REMEDIATION_SCHEMA = "secscan.remediation/1"
 OLDEST_BUILD = 7601
 
 FixId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
-HelperName = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*-[A-Z][A-Za-z0-9]*$")]
+# PowerShell Verb-Noun, or a POSIX shell function name (the Linux catalogue)
+HelperName = Annotated[str, Field(pattern=r"^(?:[A-Z][A-Za-z0-9]*-[A-Z][A-Za-z0-9]*|[a-z][a-z0-9_]{1,63})$")]
 Snippet = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
@@ -57,6 +63,10 @@ class WindowsRange(Contract):
     label: ShortText  # for people: "Windows 7 SP1, 8.1, 10, 11"
 
 
+class LinuxRange(Contract):
+    label: ShortText  # for people: "Debian, Ubuntu and derivatives (apt)"
+
+
 class Meets(Contract):
     """The value a fix sets, against a baseline parameter of its control: ``le`` means the value
     must be at most the threshold at every level (idle seconds), ``ge`` at least (length)."""
@@ -75,7 +85,8 @@ class Fix(Contract):
     id: FixId
     control: ControlId
     title: Localized
-    windows: WindowsRange
+    windows: WindowsRange | None = None  # a fix of a windows catalogue file: the builds it is for
+    linux: LinuxRange | None = None  # a fix of a linux catalogue file (POSIX sh snippets)
     applies_when: Text | None = None  # JMESPath over the PC's HostReport, at generation
     instead_of: FixId | None = None  # an alternative, used only when asked for (--use ID)
     domain: Literal["local", "gpo"] = "local"  # gpo: a domain member takes it from the GPO
@@ -87,6 +98,16 @@ class Fix(Contract):
     check: Snippet
     apply: Snippet
     undo: Snippet
+
+    @property
+    def platform(self) -> Literal["windows", "linux"]:
+        return "linux" if self.linux is not None else "windows"
+
+    @property
+    def label(self) -> str:
+        """For people: the OS versions the fix is for."""
+        target = self.linux or self.windows
+        return target.label if target is not None else ""
 
 
 class EvidenceItem(Contract):
@@ -106,7 +127,7 @@ class CatalogueFile(Contract):
     schema_: Literal["secscan.remediation/1"] = Field(alias="schema")
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
     version: ShortText
-    platform: Literal["windows"]
+    platform: Literal["windows", "linux"]
     helpers: list[Helper] = Field(default_factory=list)
     fixes: list[Fix] = Field(default_factory=list)
     guidance: list[Guidance] = Field(default_factory=list)
@@ -124,22 +145,23 @@ class Catalogue:
     applies: dict[str, expr.Fn] = field(default_factory=dict)  # fix id -> applies_when
     evidence: dict[str, list[tuple[Localized, expr.Fn]]] = field(default_factory=dict)  # control -> items
 
-    def fixes_for(self, control_id: str, use: Iterable[str] = ()) -> list[Fix]:
-        """The fixes that address ``control_id``: the default ones, each replaced by the
-        alternative named in ``use`` (``rdp-off`` instead of ``rdp-nla``)."""
+    def fixes_for(self, control_id: str, use: Iterable[str] = (), platform: str = "windows") -> list[Fix]:
+        """The ``platform``'s fixes that address ``control_id``: the default ones, each replaced by
+        the alternative named in ``use`` (``rdp-off`` instead of ``rdp-nla``)."""
         chosen = set(use)
         out = []
         for fix in self.fixes.values():
-            if fix.control != control_id:
+            if fix.control != control_id or fix.platform != platform:
                 continue
             if fix.instead_of is None:
                 alternative = next((f for f in self.fixes.values() if f.instead_of == fix.id and f.id in chosen), None)
                 out.append(alternative or fix)
         return out
 
-    def controls(self) -> list[str]:
-        """Controls with a fix or guidance, in catalogue order."""
-        return list(dict.fromkeys([f.control for f in self.fixes.values()] + list(self.guidance)))
+    def controls(self, platform: str | None = None) -> list[str]:
+        """Controls with a fix or guidance (for ``platform``, when given), in catalogue order."""
+        fixes = [f.control for f in self.fixes.values() if platform in (None, f.platform)]
+        return list(dict.fromkeys(fixes + (list(self.guidance) if platform in (None, "windows") else [])))
 
     def helper_order(self, fixes: Iterable[Fix]) -> list[Helper]:
         """The helpers these fixes use, in the catalogue's order, each once."""
@@ -184,10 +206,13 @@ _EXIT = re.compile(r"(?i)(?<![\w$.-])exit\b")
 _PARAM = re.compile(r"(?i)(?<![\w$.-])param\s*\(")
 
 
-def _code(text: str) -> str:
+def _code(text: str, shell: bool = False) -> str:
     """The snippet without ``#`` comments and single-quoted strings (what the rules look at):
-    a comment or a message may say "Set-" or "exit". ``<# #>`` blocks are removed too."""
-    text = re.sub(r"<#.*?#>", " ", text, flags=re.S)
+    a comment or a message may say "Set-" or "exit". PowerShell's ``<# #>`` blocks are removed too;
+    in ``shell`` code a ``#`` starts a comment only at the start of a word."""
+    if not shell:
+        text = re.sub(r"<#.*?#>", " ", text, flags=re.S)
+    starts = " \t;" if shell else " \t;{}()"
     out = []
     for line in text.splitlines():
         cleaned, quote = [], False
@@ -199,35 +224,77 @@ def _code(text: str) -> str:
             if ch == "'":
                 quote = True
                 continue
-            if ch == "#" and (i == 0 or line[i - 1] in " \t;{}()"):
+            if ch == "#" and (i == 0 or line[i - 1] in starts):
                 break
             cleaned.append(ch)
         out.append("".join(cleaned))
     return "\n".join(out)
 
 
-def snippet_problems(text: str, kind: Literal["check", "apply", "undo", "helper"]) -> list[str]:
-    """Problems of one snippet (empty: fine). The grammar itself is the tests' business."""
-    problems = []
+def _not_ascii(text: str) -> list[str]:
+    bad = sorted({c for c in text if not (c.isascii() and (c.isprintable() or c in "\n\t"))})
+    if not bad:
+        return []
+    shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
+    return [f"must be printable ASCII (texts for people go in title or note): found {shown}"]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """One language's snippet rules: what ends the whole script, a block whose end line cannot be
+    indented, what a read-only check must not do, and what a check must set."""
+
+    shell: bool
+    exit: re.Pattern[str]
+    exit_hint: str
+    block: re.Pattern[str]
+    block_hint: str
+    changing: re.Pattern[str]
+    returns: tuple[re.Pattern[str], ...]
+    returns_hint: str
+
+
+# POSIX sh snippets (the Linux catalogue). A check only reads: no redirection into a file but
+# /dev/null, no command that writes a file, a package or a service.
+_SH_CHANGING = re.compile(
+    r"(?<![\w.-])(?:rm|mv|cp|ln|tee|touch|mkdir|rmdir|chmod|chown|truncate|install|dd|shred)\b"
+    r"|(?<![\w.-])sed\s+(?:-[a-zA-Z]*\s+)*-i"
+    r"|\b(?:apt|apt-get|dpkg|dpkg-reconfigure|snap|pip3?)\s+(?:install|remove|purge|upgrade|-i|-r|-P|--configure)\b"
+    r"|\bsystemctl\s+(?:enable|disable|start|stop|restart|mask|unmask|reload|daemon-reload)\b"
+    r"|>>?\s*(?!/dev/null\b|&[0-9])[^\s&]",
+)
+_RULES = {
+    "windows": _Rules(False, _EXIT, "throw, or return from the block", re.compile(r"(?m)@['\"][ \t]*$"),
+                      "a here-string", _CHANGING, (re.compile(r"(?i)\bOk\s*="), re.compile(r"(?i)\bState\s*=")),
+                      "a check returns @{ Ok = ...; State = [ordered]@{ ... } }"),
+    "linux": _Rules(True, re.compile(r"(?<![\w$.-])exit\b"), "return from the function", re.compile(r"<<"),
+                    "a here-document", _SH_CHANGING,
+                    (re.compile(r"(?m)(?:^|[\s;])ok="), re.compile(r"(?m)(?:^|[\s;])state=")),
+                    "a check sets ok=yes|no and state='key=value ...'"),
+}
+
+
+def snippet_problems(text: str, kind: Literal["check", "apply", "undo", "helper"],
+                     platform: Literal["windows", "linux"] = "windows") -> list[str]:
+    """Problems of one snippet (empty: fine). The grammar itself is the tests' business
+    (tree-sitter-powershell; ``sh -n`` and shellcheck for the Linux ones)."""
     if not text.strip():
         return ["is empty"]
-    bad = sorted({c for c in text if not (c.isascii() and (c.isprintable() or c in "\n\t"))})
-    if bad:
-        shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
-        problems.append(f"must be printable ASCII (texts for people go in title or note): found {shown}")
-    code = _code(text)
-    if re.search(r"@['\"][ \t]*$", text, flags=re.M):
-        problems.append("holds a here-string, whose closing line cannot be indented: the script indents snippets")
-    if _EXIT.search(code):
-        problems.append("calls exit, which would end the whole script: throw, or return from the block")
-    if kind != "helper" and _PARAM.search(code):
+    rules = _RULES[platform]
+    problems = _not_ascii(text)
+    code = _code(text, shell=rules.shell)
+    if rules.block.search(text if not rules.shell else code):
+        problems.append(f"holds {rules.block_hint}, whose end line cannot be indented: the script indents snippets")
+    if rules.exit.search(code):
+        problems.append(f"calls exit, which would end the whole script: {rules.exit_hint}")
+    if kind != "helper" and not rules.shell and _PARAM.search(code):
         problems.append("declares param(...): the script declares it ($State for apply, $Before for undo)")
     if kind == "check":
-        found = _CHANGING.search(code)
+        found = rules.changing.search(code)
         if found:
             problems.append(f"a check only reads, but this one changes something: {found.group(0).strip()!r}")
-        if not (re.search(r"(?i)\bOk\s*=", code) and re.search(r"(?i)\bState\s*=", code)):
-            problems.append("a check returns @{ Ok = ...; State = [ordered]@{ ... } }")
+        if not all(r.search(code) for r in rules.returns):
+            problems.append(rules.returns_hint)
     return problems
 
 
@@ -266,16 +333,30 @@ def _check_file(path: str | Path) -> tuple[Source, CatalogueFile | None]:
     except ValidationError as exc:
         pydantic_errors(src, exc)
         return src, None
+    linux = parsed.platform == "linux"
     for i, helper in enumerate(parsed.helpers):
-        for problem in snippet_problems(helper.code, "helper"):
+        for problem in snippet_problems(helper.code, "helper", parsed.platform):
             src.error(("helpers", i, "code"), problem)
-        if not re.search(rf"(?im)^\s*function\s+{re.escape(helper.name)}\b", _code(helper.code)):
+        defines = (rf"(?m)^\s*{re.escape(helper.name)}\s*\(\s*\)" if linux
+                   else rf"(?im)^\s*function\s+{re.escape(helper.name)}\b")
+        if not re.search(defines, _code(helper.code, shell=linux)):
             src.error(("helpers", i, "code"), f"does not define function {helper.name}")
+        if linux != (helper.name[0].islower()):
+            src.error(("helpers", i, "name"), "a PowerShell helper is named Verb-Noun, a shell one lower_case")
+    if linux and parsed.guidance:
+        src.error(("guidance",), "guidance is written for Windows PCs only (guidance.yaml); a linux file holds fixes")
     for i, fix in enumerate(parsed.fixes):
         for kind in ("check", "apply", "undo"):
-            for problem in snippet_problems(getattr(fix, kind), kind):  # type: ignore[arg-type]
+            for problem in snippet_problems(getattr(fix, kind), kind, parsed.platform):  # type: ignore[arg-type]
                 src.error(("fixes", i, kind), problem)
-        if fix.windows.max_build is not None and fix.windows.max_build < fix.windows.min_build:
+        if (fix.linux is None) == linux or (fix.windows is not None) == linux:
+            src.error(("fixes", i), f"a fix of a {parsed.platform} file has {'linux' if linux else 'windows'}: "
+                                    f"and not {'windows' if linux else 'linux'}:")
+            continue
+        if linux and fix.domain != "local":
+            src.error(("fixes", i, "domain"), "domain: gpo is for Windows fixes")
+        builds = fix.windows
+        if builds is not None and builds.max_build is not None and builds.max_build < builds.min_build:
             src.error(("fixes", i, "windows", "max_build"), "is below min_build")
         if not fix.title.en or (fix.note is not None and not fix.note.en):
             src.error(("fixes", i, "title"), "title and note need Vietnamese and English")
@@ -335,7 +416,7 @@ def check_catalogue(paths: Iterable[str | Path] | None = None,
         for name in fix.uses:
             if name not in cat.helpers:
                 src.error((*loc, "uses"), f"helper {name} is not defined in any catalogue file")
-        code = _code(fix.check + "\n" + fix.apply + "\n" + fix.undo)
+        code = _code(fix.check + "\n" + fix.apply + "\n" + fix.undo, shell=fix.platform == "linux")
         for name in cat.helpers:
             if name not in fix.uses and re.search(rf"(?<![\w-]){re.escape(name)}\b", code):
                 src.error((*loc, "uses"), f"the snippets call helper {name}: list it in uses")
@@ -343,8 +424,9 @@ def check_catalogue(paths: Iterable[str | Path] | None = None,
             base = cat.fixes.get(fix.instead_of)
             if base is None or base.control != fix.control or base.instead_of is not None:
                 src.error((*loc, "instead_of"), f"{fix.instead_of!r} is not a default fix of control {fix.control}")
-        limited = fix.applies_when is not None or fix.windows.min_build > OLDEST_BUILD or fix.windows.max_build
-        if limited and fix.control not in cat.guidance:
+        limited = fix.applies_when is not None or (
+            fix.windows is not None and (fix.windows.min_build > OLDEST_BUILD or fix.windows.max_build))
+        if limited and fix.platform == "windows" and fix.control not in cat.guidance:
             src.error((*loc, "windows" if not fix.applies_when else "applies_when"),
                       f"covers only some PCs: give guidance for {fix.control} for the others")
     if baselines is not None:
@@ -368,9 +450,10 @@ def _check_against_baselines(cat: Catalogue, baselines: list[Any],
         if not found:
             src.error((*loc, "control"), f"control {control_id!r} is in no baseline ({names})")
             continue
-        families = {fam for _, c in found for fam in (c.applies_to.os_family or ["windows"])}
-        if "windows" not in families:
-            src.error((*loc, "control"), f"control {control_id!r} is not judged on Windows")
+        platform = cat.fixes[key].platform if kind == "fix" else "windows"
+        families = {fam for _, c in found for fam in (c.applies_to.os_family or [platform])}
+        if platform not in families:
+            src.error((*loc, "control"), f"control {control_id!r} is not judged on {platform.title()}")
         if kind != "fix":
             continue
         for j, meets in enumerate(cat.fixes[key].meets):

@@ -21,20 +21,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Result
 from secscan.policy.remediation import Catalogue, Fix
-from secscan.remediate.quote import UnsafeValue, ps_literal, shown
+from secscan.remediate.quote import UnsafeValue, ps_literal, sh_literal, shown
 
-__all__ = ["PcPlan", "Plan", "RemediateError", "make_plan", "render", "script_bytes"]
+__all__ = ["PcPlan", "Plan", "RemediateError", "fix_pairs", "make_plan", "render", "script_bytes"]
 
 ENGINE = Path(__file__).with_name("engine.ps1")
+PLATFORMS = ("windows", "linux")
 MAX_EVIDENCE_CHARS = 300
 
 
@@ -91,6 +93,7 @@ class Plan:
     excluded: list[tuple[str, str]]  # (hostname as shown, reason): failing PCs left out
     fixes: list[Fix]  # every fix some PC gets, catalogue order
     uses: list[str]  # --use alternatives chosen
+    platform: str = "windows"  # the script's language: windows (PowerShell 5.1) or linux (POSIX sh)
 
     def script_id(self, generated_at: datetime) -> str:
         material = json.dumps([self.unit, generated_at.isoformat(), [(p.hostname, p.machine_id, p.fixes)
@@ -113,7 +116,7 @@ def _value_text(value: Any) -> str | None:
     return text if len(text) <= MAX_EVIDENCE_CHARS else text[: MAX_EVIDENCE_CHARS - 1] + "…"
 
 
-def _guidance(catalogue: Catalogue, control: str, doc: dict[str, Any], lang: str,
+def _guidance(catalogue: Catalogue, control: str, doc: Callable[[], dict[str, Any]], lang: str,
               why: str | None) -> GuidanceLine | None:
     item = catalogue.guidance.get(control)
     if item is None:
@@ -121,7 +124,7 @@ def _guidance(catalogue: Catalogue, control: str, doc: dict[str, Any], lang: str
     evidence = []
     for label, fn in catalogue.evidence.get(control, []):
         try:
-            text = _value_text(fn(doc))
+            text = _value_text(fn(doc()))
         except Exception:  # an expression over a report never stops the script being written
             text = None
         if text is not None:
@@ -129,18 +132,18 @@ def _guidance(catalogue: Catalogue, control: str, doc: dict[str, Any], lang: str
     return GuidanceLine(control, item.title.get(lang), item.text.get(lang), evidence, why)
 
 
-def _fix_applies(catalogue: Catalogue, fix: Fix, report: HostReport, doc: dict[str, Any]) -> str | None:
+def _fix_applies(catalogue: Catalogue, fix: Fix, report: HostReport, doc: Callable[[], dict[str, Any]]) -> str | None:
     """None when ``fix`` may run on this PC (as far as its report tells); else why not."""
-    build = report.host.os.build
-    if build is not None and (build < fix.windows.min_build or
-                              (fix.windows.max_build is not None and build > fix.windows.max_build)):
-        return f"{fix.id} is for {fix.windows.label}; this PC runs build {build}"
+    build, builds = report.host.os.build, fix.windows
+    if builds is not None and build is not None and (build < builds.min_build or
+                                                     (builds.max_build is not None and build > builds.max_build)):
+        return f"{fix.id} is for {builds.label}; this PC runs build {build}"
     if fix.domain == "gpo" and report.host.domain:
         return f"{fix.id}: this PC is in the domain {report.host.domain}, which sets it by Group Policy"
     applies = catalogue.applies.get(fix.id)
     if applies is not None:
         try:
-            ok = applies(doc) is True
+            ok = applies(doc()) is True
         except Exception:
             ok = False
         if not ok:
@@ -150,8 +153,12 @@ def _fix_applies(catalogue: Catalogue, fix: Fix, report: HostReport, doc: dict[s
 
 def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogue: Catalogue, *, unit: str,
               hosts: Iterable[str] = (), controls: Iterable[str] = (), use: Iterable[str] = (), lang: str = "vi",
-              titles: dict[str, Any] | None = None) -> Plan:
+              titles: dict[str, Any] | None = None, platform: str = "windows") -> Plan:
     """Which PC of ``unit`` gets which fix and which guidance, from its latest ``results``.
+
+    ``platform``: ``windows`` (a PowerShell script: Windows fixes and guidance) or ``linux`` (a
+    POSIX sh script: Linux fixes only). PCs of the other of the two are not this script's business;
+    PCs of any other family are left out with the reason.
 
     ``hosts`` / ``controls`` narrow it (a name or id that is not there is a RemediateError);
     ``use`` picks alternative fixes (``rdp-off``); ``titles`` maps control ids to a baseline's
@@ -162,7 +169,7 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
         if fix is None or fix.instead_of is None:
             alternatives = sorted(f.id for f in catalogue.fixes.values() if f.instead_of)
             raise RemediateError(f"--use {fix_id}: not an alternative fix (alternatives: {', '.join(alternatives)})")
-    known = catalogue.controls()
+    known = catalogue.controls(platform)
     wanted_controls = list(dict.fromkeys(controls))
     for control in wanted_controls:
         if control not in known:
@@ -194,21 +201,23 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
         fails.sort(key=lambda r: order[r.control_id])
         report = by_report.get(report_id)
         hostname = fails[0].host
+        if report is not None and report.host.os.family != platform and report.host.os.family in PLATFORMS:
+            continue  # the other platform's script has it
         for r in fails:
             title = (titles or {}).get(r.control_id)
             title_text = title.get(lang) if title is not None else _catalogue_title(catalogue, r.control_id, lang)
             finding = findings.setdefault(r.control_id, Finding(r.control_id, title_text))
             finding.failing.append(hostname)
-        problem = _identity_problem(report)
+        problem = _identity_problem(report, platform)
         if problem:
             excluded.append((shown(hostname), problem))
             continue
         assert report is not None
-        doc = report.to_document()
+        doc = cache(report.to_document)  # read only when an applies_when or evidence needs it
         pc = PcPlan(report.host.hostname, report.host.machine_id or "", report_id, report.host.os.name,
                     report.host.os.build, failing=[r.control_id for r in fails])
         for r in fails:
-            fixes = catalogue.fixes_for(r.control_id, use)
+            fixes = catalogue.fixes_for(r.control_id, use, platform)
             reasons = [_fix_applies(catalogue, f, report, doc) for f in fixes]
             chosen = [f for f, reason in zip(fixes, reasons, strict=True) if reason is None]
             for f in chosen:
@@ -218,6 +227,8 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
                 findings[r.control_id].scripted.append(hostname)
                 continue
             why = "; ".join(x for x in reasons if x) or None
+            if platform != "windows":  # guidance is written for Windows PCs only (guidance.yaml)
+                continue
             line = _guidance(catalogue, r.control_id, doc, lang, why)
             if line is None and why:  # a fix exists but not for this PC, and no guidance was written
                 line = GuidanceLine(r.control_id, findings[r.control_id].title,
@@ -227,10 +238,23 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
                 findings[r.control_id].guidance.append(hostname)
         fix_order = {f: i for i, f in enumerate(catalogue.fixes)}
         pc.fixes.sort(key=fix_order.__getitem__)
-        pcs.append(pc)
+        if pc.fixes or pc.guidance:
+            pcs.append(pc)
     fixes = [f for f in catalogue.fixes.values() if f.id in used]
     ordered = sorted(findings.values(), key=lambda f: order[f.control])
-    return Plan(unit, lang, pcs, ordered, excluded, fixes, use)
+    return Plan(unit, lang, pcs, ordered, excluded, fixes, use, platform)
+
+
+def fix_pairs(plan: Plan, catalogue: Catalogue) -> tuple[list[tuple[PcPlan, str]], list[tuple[PcPlan, str]]]:
+    """The plan's failing (PC, control) pairs that its script fixes (a fix for that control covers
+    the PC), and those that get guidance only."""
+    scripted: list[tuple[PcPlan, str]] = []
+    guided: list[tuple[PcPlan, str]] = []
+    for pc in plan.pcs:
+        fixed = {catalogue.fixes[f].control for f in pc.fixes}
+        scripted += [(pc, control) for control in pc.failing if control in fixed]
+        guided += [(pc, g.control) for g in pc.guidance if g.control not in fixed]
+    return scripted, guided
 
 
 def _catalogue_title(catalogue: Catalogue, control: str, lang: str) -> str:
@@ -239,17 +263,19 @@ def _catalogue_title(catalogue: Catalogue, control: str, lang: str) -> str:
     return next(f.title.get(lang) for f in catalogue.fixes.values() if f.control == control)
 
 
-def _identity_problem(report: HostReport | None) -> str | None:
+def _identity_problem(report: HostReport | None, platform: str = "windows") -> str | None:
     """Why a PC cannot be on the script's list, or None."""
     if report is None:
         return "its latest report is not in the store"
-    if report.host.os.family != "windows":
-        return f"not Windows ({report.host.os.family}): no script for it here"
+    if report.host.os.family not in PLATFORMS:
+        return f"neither Windows nor Linux ({report.host.os.family}): no script for it"
     if not report.host.machine_id:
-        return "its report has no machine id (MachineGuid), so the script could not tell it from another PC"
+        where = "MachineGuid" if platform == "windows" else "/etc/machine-id"
+        return f"its report has no machine id ({where}), so the script could not tell it from another PC"
+    literal = ps_literal if platform == "windows" else sh_literal
     for value in (report.host.hostname, report.host.machine_id):
         try:
-            ps_literal(value, strict=True)
+            literal(value, strict=True)
         except UnsafeValue as exc:
             return f"its name or machine id cannot be written into a script: {exc}"
     return None

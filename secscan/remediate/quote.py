@@ -1,5 +1,6 @@
 """The one way a value from a report (a hostname, a machine id, a product name, a KMS host …)
-goes into a generated PowerShell script: a single-quoted PowerShell literal.
+goes into a generated script: a single-quoted PowerShell literal (:func:`ps_literal`), or a
+single-quoted POSIX shell word (:func:`sh_literal`) for the Linux scripts.
 
 Inside ``'...'`` PowerShell expands nothing (no ``$variable``, no ``$(...)``, no backtick escape);
 the only way out of the literal is a single quote. PowerShell's tokenizer treats four Unicode
@@ -15,7 +16,11 @@ surrogates, private-use and unassigned code points. ``strict=True`` refuses such
 changed value would be a different PC. Otherwise each one is replaced by U+FFFD: for text shown to
 people (evidence, titles), which must stay readable and inert.
 
-Standard library only; tested by hypothesis and by tree-sitter-powershell (tests/remediate).
+In a POSIX shell, nothing inside ``'...'`` is special and nothing ends it but ``'``, which cannot
+be escaped inside: :func:`sh_literal` closes the quote, writes an escaped ``\'`` and opens it again
+(``'it'\''s'``). The same characters are refused or replaced, by the same rule.
+
+Standard library only; tested by hypothesis, tree-sitter-powershell and dash (tests/remediate).
 """
 
 from __future__ import annotations
@@ -58,3 +63,21 @@ def ps_literal(value: str, *, strict: bool = False) -> str:
 def shown(value: str) -> str:
     """``value`` with every refused character replaced, for messages about a refused value."""
     return "".join(REPLACEMENT if unsafe_char(ch) else ch for ch in value)
+
+
+def _checked(value: str, strict: bool) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a script literal takes a str, not {type(value).__name__}")
+    if not any(unsafe_char(ch) for ch in value):
+        return value
+    if strict:
+        ch = next(ch for ch in value if unsafe_char(ch))
+        name = unicodedata.name(ch, "a control or unassigned character")
+        raise UnsafeValue(f"U+{ord(ch):04X} ({name}) cannot be written into a script")
+    return shown(value)
+
+
+def sh_literal(value: str, *, strict: bool = False) -> str:
+    """``value`` as one single-quoted POSIX shell word that expands to exactly ``value`` (to
+    ``value`` with each refused character replaced by U+FFFD when ``strict`` is false)."""
+    return "'" + _checked(value, strict).replace("'", "'\\''") + "'"

@@ -19,6 +19,7 @@ from secscan.model.finding import Finding, Reference, Severity
 from secscan.model.host import HostReport
 from secscan.model.result import Result
 from secscan.model.scan import ScanReport
+from secscan.report.remediation import RemediationInput
 
 BUNDLE_SCHEMA = "secscan.report-input/1"
 SNAPSHOT_SCHEMA = "secscan.report-snapshot/1"
@@ -89,6 +90,7 @@ class ReportInput(Contract):
     results: list[Result] = Field(default_factory=list)
     scans: list[ScanReport] = Field(default_factory=list)
     previous: Snapshot | None = None
+    remediation: RemediationInput | None = None  # handed in by the wiring (secscan remediate's records)
 
     @property
     def scan_ids(self) -> frozenset[str]:

@@ -74,3 +74,16 @@ GUARD_CODE = re.compile(
     r"\[string\]::Equals\(\$candidate\.Hostname, \$DnsName, \$ignoreCase\)\n"
     r"\s*\$sameId = \$Guid -and \[string\]::Equals\(\$candidate\.MachineId, \$Guid, \$ignoreCase\)\n"
     r"\s*if \(\$sameName -and \$sameId\) \{ \$Entry = \$candidate; break \}")
+
+
+def fix_controls(script: str) -> dict[str, str]:
+    """Fix id -> control, read from the script's own fix table ($Fixes['id'] = @{ Control = ... })."""
+    control_of: dict[str, str] = {}
+    current = None
+    for line in script.splitlines():
+        if line.startswith("$Fixes['"):
+            current = line.split("'")[1]
+        elif current and line.startswith("  Control = '"):
+            control_of[current] = line.split("'")[1]
+            current = None
+    return control_of

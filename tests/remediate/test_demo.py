@@ -28,7 +28,7 @@ from secscan.policy.org import load_org
 from secscan.policy.remediation import load_catalogue
 from tests.agent.windows.ps51 import problems
 from tests.policy.hosts import set_path
-from tests.remediate.scripts import Allowed, allowed, guard_admits
+from tests.remediate.scripts import Allowed, allowed, fix_controls, guard_admits
 
 pytestmark = pytest.mark.slow  # builds the demo store (about 15 s)
 
@@ -68,14 +68,7 @@ def failing_now(demo: Path, unit: str) -> dict[tuple[str, str], set[str]]:
 def addressed(script: str) -> dict[tuple[str, str], set[str]]:
     """(hostname, machine id) -> controls the script addresses there: its fixes' controls (read from
     the script's own fix table) and the controls of its guidance lines."""
-    control_of: dict[str, str] = {}
-    current = None
-    for line in script.splitlines():
-        if line.startswith("$Fixes['"):
-            current = line.split("'")[1]
-        elif current and line.startswith("  Control = '"):
-            control_of[current] = line.split("'")[1]
-            current = None
+    control_of = fix_controls(script)
     return {(e.hostname, e.machine_id): {control_of[f] for f in e.fixes} | {g.split(":")[0] for g in e.guidance}
             for e in allowed(script)}
 
