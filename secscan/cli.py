@@ -195,7 +195,13 @@ def _unit_results(store: Any, unit: str) -> tuple[list[Any], list[Any]]:
         document = store.report_document(report_id)
         if document is not None:
             reports[report_id] = HostReport.model_validate(document)
-    return results, list(reports.values())
+    newest: dict[str, HostReport] = {}  # a PC under two host records (hand-run, then signed): the newer
+    for report in reports.values():
+        key = (report.host.machine_id or str(report.report_id)).casefold()
+        if key not in newest or report.collected_at > newest[key].collected_at:
+            newest[key] = report
+    kept = {str(r.report_id) for r in newest.values()}
+    return [r for r in results if r.report_id in kept or r.report_id not in reports], list(newest.values())
 
 
 def _exit_code(code: object) -> int:

@@ -33,7 +33,7 @@ from secscan.model.result import Outcome, Result
 from secscan.policy.remediation import Catalogue, Fix
 from secscan.remediate.quote import UnsafeValue, ps_literal, sh_literal, shown
 
-__all__ = ["PcPlan", "Plan", "RemediateError", "fix_pairs", "make_plan", "render", "script_bytes"]
+__all__ = ["PLATFORMS", "PcPlan", "Plan", "RemediateError", "fix_pairs", "make_plan", "render", "script_bytes"]
 
 ENGINE = Path(__file__).with_name("engine.ps1")
 PLATFORMS = ("windows", "linux")
@@ -117,12 +117,12 @@ def _value_text(value: Any) -> str | None:
 
 
 def _guidance(catalogue: Catalogue, control: str, doc: Callable[[], dict[str, Any]], lang: str,
-              why: str | None) -> GuidanceLine | None:
+              why: str | None, with_evidence: bool = True) -> GuidanceLine | None:
     item = catalogue.guidance.get(control)
     if item is None:
         return None
     evidence = []
-    for label, fn in catalogue.evidence.get(control, []):
+    for label, fn in catalogue.evidence.get(control, []) if with_evidence else ():
         try:
             text = _value_text(fn(doc()))
         except Exception:  # an expression over a report never stops the script being written
@@ -153,7 +153,7 @@ def _fix_applies(catalogue: Catalogue, fix: Fix, report: HostReport, doc: Callab
 
 def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogue: Catalogue, *, unit: str,
               hosts: Iterable[str] = (), controls: Iterable[str] = (), use: Iterable[str] = (), lang: str = "vi",
-              titles: dict[str, Any] | None = None, platform: str = "windows") -> Plan:
+              titles: dict[str, Any] | None = None, platform: str = "windows", evidence: bool = True) -> Plan:
     """Which PC of ``unit`` gets which fix and which guidance, from its latest ``results``.
 
     ``platform``: ``windows`` (a PowerShell script: Windows fixes and guidance) or ``linux`` (a
@@ -162,7 +162,8 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
 
     ``hosts`` / ``controls`` narrow it (a name or id that is not there is a RemediateError);
     ``use`` picks alternative fixes (``rdp-off``); ``titles`` maps control ids to a baseline's
-    Localized titles for the header (else the catalogue's titles are used)."""
+    Localized titles for the header (else the catalogue's titles are used); ``evidence=False``
+    leaves the guidance lines without each PC's evidence (the reports only count them)."""
     use = list(dict.fromkeys(use))
     for fix_id in use:
         fix = catalogue.fixes.get(fix_id)
@@ -229,7 +230,7 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
             why = "; ".join(x for x in reasons if x) or None
             if platform != "windows":  # guidance is written for Windows PCs only (guidance.yaml)
                 continue
-            line = _guidance(catalogue, r.control_id, doc, lang, why)
+            line = _guidance(catalogue, r.control_id, doc, lang, why, evidence)
             if line is None and why:  # a fix exists but not for this PC, and no guidance was written
                 line = GuidanceLine(r.control_id, findings[r.control_id].title,
                                     "Not scripted for this PC: fix it by hand or in Group Policy.", [], why)

@@ -142,11 +142,32 @@ def _titles(inp: ReportInput, lang: str) -> dict[str, str]:
     return {c.id: c.title.get(lang) for c in inp.controls}
 
 
+def newest_per_machine(inp: ReportInput) -> dict[str, str]:
+    """Machine id (casefolded) -> the id of the newest of the latest reports that carry it. A PC the
+    store knows under two host records (a hand-run capture naming no unit, then a signed report
+    naming one) has two "latest" reports; only the newer one says where the PC stands."""
+    latest: dict[str, str] = {}
+    stamp: dict[str, datetime] = {}
+    for report in inp.hosts:
+        mid = (report.host.machine_id or "").casefold()
+        if mid and (mid not in stamp or report.collected_at > stamp[mid]):
+            latest[mid], stamp[mid] = str(report.report_id), report.collected_at
+    return latest
+
+
+def superseded(inp: ReportInput) -> set[str]:
+    """Report ids whose PC has a newer report among ``inp.hosts`` (see :func:`newest_per_machine`)."""
+    newest = newest_per_machine(inp)
+    return {str(r.report_id) for r in inp.hosts
+            if r.host.machine_id and newest[r.host.machine_id.casefold()] != str(r.report_id)}
+
+
 def build_view(rem: RemediationInput, inp: ReportInput, lang: str) -> RemediationView:
     fixable = {f.unit: f for f in rem.fixable}
     failing: dict[str, int] = {}
+    old = superseded(inp)
     for r in inp.results:
-        if r.outcome is Outcome.failed and r.unit is not None:
+        if r.outcome is Outcome.failed and r.unit is not None and r.report_id not in old:
             failing[r.unit] = failing.get(r.unit, 0) + 1
     rows = []
     for unit in inp.units:
@@ -183,12 +204,7 @@ def loops(scripts: list[ScriptRecord], inp: ReportInput, lang: str) -> list[Unit
     wanted = [s for s in scripts if s.unit in units]
     if not wanted:
         return []
-    latest: dict[str, str] = {}
-    stamp: dict[str, datetime] = {}
-    for report in inp.hosts:
-        mid = (report.host.machine_id or "").casefold()
-        if mid and (mid not in stamp or report.collected_at > stamp[mid]):
-            latest[mid], stamp[mid] = str(report.report_id), report.collected_at
+    latest = newest_per_machine(inp)
     wanted_ids = set(latest.values())
     results = {(r.report_id, r.control_id): r for r in inp.results if r.report_id in wanted_ids}
     titles = _titles(inp, lang)

@@ -23,6 +23,7 @@ from secscan.report.remediation import (
     ScriptRecord,
     ScriptTarget,
     UnitFixability,
+    superseded,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def remediation_input(store: Store, inp: ReportInput) -> RemediationInput | None
     load (the reports then leave the section out and say so)."""
     from secscan.policy.remediation import load_catalogue
     from secscan.policy.source import PolicyError
-    from secscan.remediate import fix_pairs, make_plan
+    from secscan.remediate import PLATFORMS, fix_pairs, make_plan
 
     try:
         catalogue = load_catalogue()
@@ -86,13 +87,23 @@ def remediation_input(store: Store, inp: ReportInput) -> RemediationInput | None
     for result in inp.results:
         if result.unit is not None:
             by_unit.setdefault(result.unit, []).append(result)
-    reports = {str(r.report_id): r for r in inp.hosts}
+    old = superseded(inp)  # a PC under two host records: its newer report only
+    reports = {str(r.report_id): r for r in inp.hosts if str(r.report_id) not in old}
     fixable = []
     for unit in inp.units:
         results = by_unit.get(unit.id, [])
         wanted = {r.report_id for r in results}
-        plan = make_plan(results, [reports[i] for i in wanted if i in reports], catalogue, unit=unit.id)
-        scripted, guided = fix_pairs(plan, catalogue)
+        scripted, guided = [], []
+        for platform in PLATFORMS:
+            pcs = [reports[i] for i in wanted if i in reports and reports[i].host.os.family == platform]
+            if not pcs:
+                continue
+            ids = {str(p.report_id) for p in pcs}
+            plan = make_plan([r for r in results if r.report_id in ids], pcs, catalogue, unit=unit.id,
+                             platform=platform, evidence=False)
+            pairs = fix_pairs(plan, catalogue)
+            scripted += pairs[0]
+            guided += pairs[1]
         fixable.append(UnitFixability(unit=unit.id,
                                       script=[PairRef(report_id=pc.report_id, control=c) for pc, c in scripted],
                                       guidance=[PairRef(report_id=pc.report_id, control=c) for pc, c in guided]))

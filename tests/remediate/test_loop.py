@@ -40,13 +40,15 @@ pytestmark = pytest.mark.slow  # uses the demo store (about 15 s, shared with te
 
 @pytest.fixture(scope="module")
 def demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo store of its own (test_demo.py imports reports into the shared one)."""
+    """A copy of the demo store of its own (test_demo.py imports reports into the shared one and
+    writes scripts), with no script recorded yet."""
     out = tmp_path_factory.mktemp("loop") / "demo"
     out.mkdir()
     shutil.copy(demo_dir / "org.yaml", out / "org.yaml")
     shutil.copy(demo_dir / "report.yaml", out / "report.yaml")
     with sqlite3.connect(demo_dir / "secscan.db") as src, sqlite3.connect(out / "secscan.db") as dst:
         src.backup(dst)
+        dst.execute("DELETE FROM secscan_meta WHERE key LIKE 'remediation:%'")  # scripts test_demo.py wrote
     return out
 
 
@@ -61,7 +63,12 @@ def load_input(demo: Path) -> ReportInput:
 
 def latest_reports(demo: Path) -> dict[str, HostReport]:
     s = Store(open_engine(str(demo / "secscan.db")))
-    return {h["hostname"]: HostReport.model_validate(s.report_document(h["last_report_id"])) for h in s.hosts()}
+    out: dict[str, HostReport] = {}
+    for h in s.hosts():  # a PC under two host records (a hand-run capture, then a signed report): the newer
+        report = HostReport.model_validate(s.report_document(h["last_report_id"]))
+        if h["hostname"] not in out or report.collected_at > out[h["hostname"]].collected_at:
+            out[h["hostname"]] = report
+    return out
 
 
 def outcomes(demo: Path) -> dict[tuple[str, str], Outcome]:
