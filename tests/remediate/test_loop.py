@@ -206,3 +206,43 @@ def test_fixable_counts_agree_with_a_fresh_plan(demo: Path, loop: dict[str, Any]
     assert not {h for h, _ in now_scripted} & set(loop["fixed"])
     store_view = remediation_input(Store(open_engine(str(demo / "secscan.db"))), inp)
     assert [s.file for s in store_view.scripts if s.unit == UNIT] == ["fix.ps1", "again.ps1"]
+
+
+def test_a_linux_pc_gets_the_sh_script_and_is_counted(demo: Path, loop: dict[str, Any], tmp_path: Path) -> None:
+    """A Debian-family PC of the unit failing automatic updates: `--out fix.sh` writes the POSIX sh
+    script for it alone, the PowerShell script leaves it out, and the reports count its pair."""
+    from secscan.remediate.quote import sh_literal
+    from tests.policy.hosts import linux
+    from tests.remediate.test_linux import syntax_problems
+
+    doc = linux(**{"hardening.patches.auto_updates": False})
+    doc.pop("signature", None)
+    doc.update(report_id=str(uuid.uuid4()), unit=UNIT)
+    doc["host"].update(hostname="vanlang-ubuntu", machine_id="5f0e2c1b9a8d4e7f8a6b5c4d3e2f1a0b")
+    token = Store(open_engine(str(demo / "secscan.db"))).create_token(UNIT, label="linux test")[1]
+    drop = tmp_path / "linux"
+    drop.mkdir()
+    (drop / "vanlang-ubuntu.json").write_text(json.dumps(sign(doc, token), ensure_ascii=False))
+    imported = CliRunner().invoke(cli, ["collector", "import", str(drop)], env=env(demo))
+    assert imported.exit_code == 0, imported.output
+    assert outcomes(demo)[("vanlang-ubuntu", "updates_automatic")] is Outcome.failed
+
+    out = tmp_path / "fix.sh"
+    made = CliRunner().invoke(cli, ["remediate", "--unit", UNIT, "--out", str(out)], env=env(demo))
+    assert made.exit_code == 0, made.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("#!/bin/sh\n") and syntax_problems(text) == ""
+    entries = re.findall(r"^    \d+\) E_HOST=(.*); E_ID=(.*); E_FIXES=(.*) ;;$", text, re.M)
+    assert entries == [(sh_literal("vanlang-ubuntu"), sh_literal("5f0e2c1b9a8d4e7f8a6b5c4d3e2f1a0b"),
+                        sh_literal("unattended-upgrades"))]
+    assert "sh ./fix.sh" in made.output
+    ps = tmp_path / "fix.ps1"
+    made = CliRunner().invoke(cli, ["remediate", "--unit", UNIT, "--out", str(ps)], env=env(demo))
+    assert made.exit_code == 0 and "vanlang-ubuntu" not in ps.read_bytes().decode("utf-8-sig")
+
+    inp = load_input(demo)
+    (record,) = [s for s in inp.remediation.scripts if s.file == "fix.sh"]
+    assert record.platform == "linux" and [(t.host, t.control) for t in record.targets] == [
+        ("vanlang-ubuntu", "updates_automatic")]
+    (fixable,) = [f for f in inp.remediation.fixable if f.unit == UNIT]
+    assert (str(doc["report_id"]), "updates_automatic") in {(p.report_id, p.control) for p in fixable.script}
