@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from secscan.model.host import HostReport
 from secscan.model.org import Organisation
@@ -46,20 +46,28 @@ def place_host(report: HostReport | dict[str, Any], org: Organisation) -> tuple[
     return None, "report names no unit and no interface address is in a unit network"
 
 
-def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBaseline
-                   ) -> tuple[str | None, int | None, list[Verdict], str | None]:
-    """(unit, level, verdicts, why unplaced). The bulk path: plain dicts in, tuples out."""
+class Judgement(NamedTuple):
+    """One document judged: its unit and level, the verdicts, or why it could not be judged."""
+
+    unit: str | None
+    level: int | None
+    verdicts: list[Verdict]
+    unplaced_reason: str | None
+
+
+def judge_document(doc: dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> Judgement:
+    """The bulk path: a plain dict in, a Judgement out (verdicts empty when unit or level is missing)."""
     unit, how = place_host(doc, org)
     if unit is None:
-        return None, None, [], how
+        return Judgement(None, None, [], how)
     level = org.level_of(unit)
     if level is None:
-        return unit, None, [], f"unit {unit!r} has no level (org.yaml)"
-    return unit, level, baseline.judge(doc, level), None
+        return Judgement(unit, None, [], f"unit {unit!r} has no level (org.yaml)")
+    return Judgement(unit, level, baseline.judge(doc, level), None)
 
 
 def judge_documents(docs: Iterable[dict[str, Any]], org: Organisation, baseline: CompiledBaseline
-                    ) -> list[tuple[str | None, int | None, list[Verdict], str | None]]:
+                    ) -> list[Judgement]:
     """``judge_document`` over a batch of plain documents (the collector's re-evaluation path)."""
     with cyclic_gc_paused():
         return [judge_document(doc, org, baseline) for doc in docs]
@@ -86,10 +94,11 @@ def _results(doc: dict[str, Any], verdicts: list[Verdict], baseline: CompiledBas
 def evaluate_host(report: HostReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
     """One Result per applicable control; ``[]`` when the host has no unit or level (see place_host)."""
     doc = _doc(report)
-    unit, level, verdicts, _ = judge_document(doc, org, baseline)
-    if unit is None or level is None:
+    judged = judge_document(doc, org, baseline)
+    if judged.unit is None or judged.level is None:
         return []
-    return _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+    return _results(doc, judged.verdicts, baseline, str(doc.get("report_id")), _hostname(doc), judged.unit,
+                    judged.level)
 
 
 def evaluate_scan(scan: ScanReport | dict[str, Any], org: Organisation, baseline: CompiledBaseline) -> list[Result]:
@@ -118,10 +127,11 @@ def evaluate_reports(reports: Iterable[HostReport | dict[str, Any]], org: Organi
     with cyclic_gc_paused():
         for report in reports:
             doc = _doc(report)
-            unit, level, verdicts, why = judge_document(doc, org, baseline)
-            if unit is None or level is None:
+            judged = judge_document(doc, org, baseline)
+            if judged.unit is None or judged.level is None:
                 unplaced.append(UnplacedHost(report_id=str(doc.get("report_id")), host=_hostname(doc),
-                                             reason=why or "?"))
+                                             reason=judged.unplaced_reason or "?"))
                 continue
-            results += _results(doc, verdicts, baseline, str(doc.get("report_id")), _hostname(doc), unit, level)
+            results += _results(doc, judged.verdicts, baseline, str(doc.get("report_id")), _hostname(doc),
+                                judged.unit, judged.level)
     return results, unplaced
