@@ -35,6 +35,10 @@ class ReportConfig(Contract):
     issuing_body: IssuingBody
     number: ShortText | None = None  # "25"; None leaves the number blank for the clerk: "Số:   /BC-UBND"
     recipient: ShortText | None = None  # "Kính gửi: …" for a report sent upward
+    # The texts the report is made under ("Thực hiện …" in the introduction), e.g. the 2026 regime's
+    # ["Luật An ninh mạng số 116/2025/QH15", "Nghị định số 331/2026/NĐ-CP của Chính phủ"];
+    # empty: the texts of the NĐ 85/2016 regime (reports/i18n).
+    basis: list[ShortText] = Field(default_factory=list)
     signer: Signer
     recipients: list[ShortText] = Field(default_factory=list)  # "Nơi nhận:" lines, without "- " and ";"
     archive: ShortText = "VT"  # "- Lưu: VT, <drafting unit>."

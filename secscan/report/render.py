@@ -87,6 +87,14 @@ def top_controls(findings: list[Finding]) -> list[ControlRow]:
     return sorted(rows.values(), key=lambda r: (-SEVERITY_RANK[r.severity], -r.hosts, -r.unknown, r.title))
 
 
+def _basis(texts_: list[str], t: dict[str, Any]) -> str:
+    """report.yaml's basis as "A, B và C"; the NĐ 85/2016 regime's texts when it names none."""
+    names = [clean(x, 200) for x in texts_]
+    if not names:
+        return t["basis"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {t['basis_and']} {names[-1]}"
+
+
 def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[str, Any]:
     """``config`` (report.yaml) is needed for the PDF's header and ending only."""
     t = texts(lang)
@@ -128,6 +136,7 @@ def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[st
     when = inp.generated_at
     org_name = clean(inp.organisation, 200)
     figures = {
+        "basis": _basis(config.basis if config else [], t),
         "org": org_name,
         "units": num(len(summary.units)),
         "period": period,
