@@ -20,7 +20,7 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from secscan.collector import schema
 
@@ -33,6 +33,7 @@ def _number(revision: str) -> int:
 
 
 LATEST = _number(_SCRIPTS.get_current_head() or "0")
+_LOCK_KEY = 0x5EC5CA4  # the PostgreSQL advisory lock that migrators of one database queue on
 
 
 class SchemaError(RuntimeError):
@@ -77,9 +78,10 @@ def upgrade(conn: Connection, target: int = LATEST) -> list[int]:
 
 def migrate(engine: Engine) -> list[int]:
     """Bring the store to LATEST; returns the versions applied (empty when already there). One
-    write transaction (BEGIN IMMEDIATE on SQLite), which re-reads the version: another collector
-    may have migrated meanwhile. DDL is transactional on both databases, so a failed revision
-    leaves the store as it was."""
+    write transaction, taken by one migrator at a time (BEGIN IMMEDIATE on SQLite, an advisory
+    lock on PostgreSQL), which re-reads the version: another collector may have migrated
+    meanwhile. DDL is transactional on both databases, so a failed revision leaves the store as
+    it was."""
     with engine.connect() as conn:
         version = current_version(conn)
     if version > LATEST:
@@ -87,6 +89,8 @@ def migrate(engine: Engine) -> list[int]:
     if version == LATEST:
         return []
     with engine.execution_options(write=True).begin() as conn:
+        if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already lets one in at a time
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         return upgrade(conn)
 
 

@@ -177,6 +177,34 @@ def test_migrate_is_idempotent_and_a_newer_store_is_refused(store: Store) -> Non
         store.check()
 
 
+def test_collectors_starting_together_migrate_once(db_url: str) -> None:
+    """Several collectors started at once on an empty store: one migrates, the others wait for
+    it and find nothing left to do."""
+    import threading
+
+    engine = open_engine(db_url)
+    applied: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            applied.append(Store(engine).migrate())
+        except BaseException as exc:  # any failure: reported by the assertion below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not errors, errors
+        assert sorted(applied) == [[], [], [], list(range(1, migrations.LATEST + 1))]
+        Store(engine).check()
+    finally:
+        engine.dispose()
+
+
 def test_an_empty_database_is_not_initialised(db_url: str) -> None:
     engine = open_engine(db_url)
     try:
