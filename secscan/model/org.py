@@ -98,6 +98,10 @@ class Organisation(Contract):
     name: ShortText  # "UBND huyện Hạ Hòa"
     name_en: ShortText | None = None
     province: ShortText | None = None
+    # The bodies the units' periodic reports go to, the addressee first. Since 01/7/2025 there is
+    # no district between a commune and the province: commune reports go to the provincial Sở Khoa
+    # học và Công nghệ and the provincial SOC, which the parent (the province) does not say.
+    reports_to: list[ShortText] = Field(default_factory=list)
     baseline: ShortText | None = None  # baseline id to judge against (default: vn-endpoint-nd85-tt12)
     default_level: Level | None = None
     units: list[Unit] = Field(min_length=1)
