@@ -1,10 +1,12 @@
 """From a fresh install: build the wheel, install it into a new virtual environment, run
-`secscan demo` in an empty folder (not the checkout), and check what a user gets: the PDF's text,
-the feed against the real OCSF schema, and the headline numbers against the generator's truth."""
+`secscan demo` in an empty folder (not the checkout) for both eras — the 2023 district and the
+province's communes after 01/7/2025 — and check what a user gets: the PDF's text, the feed against
+the real OCSF schema, and the headline numbers against the generator's truth."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import unicodedata
@@ -33,10 +35,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "venv" / "bin"
 
 
-@pytest.fixture(scope="module")
-def demo(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    empty = tmp_path_factory.mktemp("empty")
-    proc = subprocess.run([str(installed / "secscan"), "demo", "--out", "out", "--seed", "2023"], cwd=empty,
+@pytest.fixture(scope="module", params=["2023", "2025"])
+def demo(request: pytest.FixtureRequest, installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    empty = tmp_path_factory.mktemp(f"empty-{request.param}")
+    era = ["--era", request.param] if request.param != "2023" else []  # 2023 is the default
+    proc = subprocess.run([str(installed / "secscan"), "demo", "--out", "out", "--seed", "2023", *era], cwd=empty,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
@@ -48,22 +51,25 @@ def demo(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _this_machine_passes(out: Path, control: str) -> int | None:
     """This machine's own report is in the demo too: 1 if it passes ``control``, 0 if it fails,
     None if the control does not apply to it (e.g. Windows licences on Linux)."""
-    from secscan.policy import default_baseline
+    from secscan.policy import load_baselines, load_org
 
     document = json.loads(next((out / "usb" / "this-machine").glob("*.json")).read_text())
-    verdict = next(v for v in default_baseline().judge(document, 2) if v.control_id == control)
+    org = load_org(out / "org.yaml")
+    level = org.level_of(document["unit"])
+    verdict = next(v for v in load_baselines()[org.baseline].judge(document, level) if v.control_id == control)
     return {"pass": 1, "fail": 0}.get(verdict.outcome.value)
 
 
 def test_headline_numbers_match_the_generators_truth(demo: Path) -> None:
-    from secscan.policy import default_baseline
+    from secscan.policy import load_baselines, load_org
 
+    assert json.loads((demo / "headline.json").read_text())["baseline"] == load_org(demo / "org.yaml").baseline
     headline = json.loads((demo / "headline.json").read_text())
     truth = headline["truth"]
     expected = {"antivirus": truth["antivirus"], "av_signatures_current": truth["av_current"],
                 "windows_licensed": truth["windows_licensed"], "office_licensed": truth["office_licensed"],
                 "activator_found": truth["activators"], "os_unsupported": truth["os_unsupported"]}
-    controls = {i.id: (i.control, i.counts) for i in default_baseline().baseline.indicators}
+    controls = {i.id: (i.control, i.counts) for i in load_baselines()[headline["baseline"]].baseline.indicators}
     assert set(headline["indicators"]) == set(expected)
     for indicator, row in headline["indicators"].items():
         control, counts = controls[indicator]
@@ -75,6 +81,18 @@ def test_headline_numbers_match_the_generators_truth(demo: Path) -> None:
     assert 0.30 <= truth["commune_windows_licensed"] / truth["commune_pcs"] <= 0.40  # "about 35 %"
 
 
+# What each era's PDF names: its issuing body, addressee and signer, its units, the texts it is made under.
+ERA_TEXTS = {
+    "2023": ["HUYỆN HẠ HÒA", "Kính gửi: Sở Khoa học và Công nghệ tỉnh Phú Thọ", "Trần Văn Minh",
+             "UBND xã Văn Lang", "Nghị định số 85/2016/NĐ-CP"],
+    "2025": ["UBND TỈNH PHÚ THỌ", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Kính gửi: Ủy ban nhân dân tỉnh Phú Thọ",
+             "Số: /BC-SKHCN", "Phú Thọ, ngày", "Sở Khoa học và Công nghệ tỉnh Phú Thọ báo cáo",
+             "Trung tâm Giám sát an toàn thông tin (SOC) tỉnh Phú Thọ", "UBND tỉnh Phú Thọ", "UBND xã Hạ Hòa",
+             "UBND xã Văn Lang", "Trung tâm Phục vụ hành chính công xã Hạ Hòa", "Luật An ninh mạng số 116/2025/QH15",
+             "Nghị định số 331/2026/NĐ-CP", "TCVN 14423:2026"],
+}
+
+
 def test_pdf_is_the_vietnamese_administrative_report(demo: Path) -> None:
     from pypdf import PdfReader
 
@@ -82,9 +100,14 @@ def test_pdf_is_the_vietnamese_administrative_report(demo: Path) -> None:
     reader = PdfReader(pdf)
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert text == unicodedata.normalize("NFC", text)
-    for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO", "HUYỆN HẠ HÒA",
-                 "Nơi nhận:", "Trần Văn Minh"):
-        assert line in text, line
+    flat = re.sub(r"\s+", " ", text)  # table cells and long lines wrap
+    era = json.loads((demo / "headline.json").read_text())["era"]
+    for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO", "Nơi nhận:",
+                 *ERA_TEXTS[era]):
+        assert line in flat, line
+    if era == "2025":  # no district since 01/7/2025, and not the NĐ 85/2016 regime
+        assert "huyện" not in flat.lower(), flat[flat.lower().index("huyện") - 80:][:160]
+        assert "85/2016" not in flat.split("PHỤ LỤC")[0]
     headline = json.loads((demo / "headline.json").read_text())["indicators"]
     for row in headline.values():
         assert f"{row['count']}/{row['judged']}" in text
@@ -110,10 +133,13 @@ def test_feed_is_valid_ocsf(demo: Path) -> None:
 
 
 def test_the_demo_says_what_it_did(demo: Path) -> None:
+    from secscan.policy import load_org
+
     stdout = (demo / "stdout.txt").read_text()
     assert "4. LAN scan" in stdout  # done, or skipped with the reason
     if "skipped" not in stdout.split("4. LAN scan", 1)[1].splitlines()[0]:
         scan = json.loads(next(demo.glob("scan-*.json")).read_text())
-        assert {h["ip"] for h in scan["hosts"]} >= {"10.231.114.200", "10.231.114.201", "10.231.114.202"}
+        lan = load_org(demo / "org.yaml").unit_index[scan["unit"]].networks[0]
+        assert {h["ip"] for h in scan["hosts"]} >= {str(lan[200]), str(lan[201]), str(lan[202])}
     assert (demo / "reports" / "ket-qua.csv").stat().st_size > 0
     assert "<table" in (demo / "reports" / "ket-qua.html").read_text()

@@ -1,7 +1,10 @@
-"""``secscan demo``: the whole flow on a synthetic district, from nothing, in well under a minute.
+"""``secscan demo``: the whole flow on a synthetic organisation, from nothing, in well under a minute.
+``--era 2023`` (the default) is UBND huyện Hạ Hòa with its departments and communes; ``--era 2025``
+is tỉnh Phú Thọ's communes reporting to the provincial Sở Khoa học và Công nghệ under the 2026
+regime (``secscan/demo/eras.py``).
 
-1. writes org.yaml for UBND huyện Hạ Hòa (2023) and a report configuration;
-2. draws a fleet matching the 2023 district report and writes it as the IT officers' USB sticks
+1. writes org.yaml for the era's organisation and a report configuration;
+2. draws a fleet at the rates of the 2023 district report and writes it as the IT officers' USB sticks
    (signed HostReports, per-unit tokens, and for some PCs raw Windows captures) and as the share
    the scheduled PowerShell script drops signed captures on;
 3. runs the real agent on this machine;
@@ -21,12 +24,12 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
-SCAN_UNIT_INDEX = 14  # xa-van-lang: its LAN is 10.231.114.0/24
-
+if TYPE_CHECKING:
+    from secscan.demo.eras import Era
 
 class RunCommand(Protocol):
     """Runs one secscan command in-process with these environment variables set; a command that
@@ -41,19 +44,19 @@ def _write_yaml(path: Path, data: dict[str, Any], header: str) -> None:
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
-def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int, int]:
-    """The fleet as it reaches the district: signed HostReports (the Python agent) and raw captures
-    (collect.ps1 run by hand) on the officers' USB sticks, and signed captures that the scheduled
-    collect.ps1 dropped on the district's share (``-OutDir``). Returns (PCs, reports, USB
-    captures, share captures)."""
+def _usb_sticks(out: Path, store: Any, seed: int, era: Era) -> tuple[Any, int, int, int]:
+    """The fleet as it reaches the collector (the district's, or the province's): signed HostReports
+    (the Python agent) and raw captures (collect.ps1 run by hand) on the officers' USB sticks, and
+    signed captures that the scheduled collect.ps1 dropped on the collector's share (``-OutDir``).
+    Returns (PCs, reports, USB captures, share captures)."""
     from secscan.demo import captures, fleet
     from secscan.model.signing import seal, sign
 
-    pcs = fleet.draw(seed)
+    pcs = era.draw(seed)
     now = fleet.now_for_period()
     tokens: dict[str, str] = {}
     usb = out / "usb"
-    share = usb / "share"  # the district share's drop folder, copied onto the officer's stick
+    share = usb / "share"  # the collector share's drop folder, copied onto the officer's stick
     n_reports = n_captures = n_share = 0
     for i, pc in enumerate(pcs):
         if pc.unit not in tokens:
@@ -79,9 +82,8 @@ def _usb_sticks(out: Path, store: Any, seed: int) -> tuple[Any, int, int, int]:
     return pcs, n_reports, n_captures, n_share
 
 
-def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) -> str:
+def _lab_scan(out: Path, org_file: Path, pcs: list[Any], era: Era) -> str:
     """Scan a LAN the demo builds from network namespaces; returns what happened, for the user."""
-    from secscan.demo import hahoa
     from secscan.scan.lab import Lab, unavailable
 
     why = unavailable()
@@ -91,8 +93,8 @@ def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) ->
         return f"LAN scan skipped: {why}"
     import ipaddress
 
-    unit = hahoa.COMMUNES[SCAN_UNIT_INDEX][0]
-    subnet = ipaddress.ip_network(hahoa.network_of(100 + SCAN_UNIT_INDEX))
+    unit = era.scan_unit
+    subnet = ipaddress.ip_network(era.scan_subnet)
     lab = Lab(subnet=subnet)
     # Two PCs the agents reported (same MAC and address), and devices nobody manages.
     for pc in [p for p in pcs if p.unit == unit][:2]:
@@ -100,7 +102,7 @@ def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) ->
     lab.add_host(200, "00:1b:78:aa:00:10", ["80:http", "9100:close"], "may-in-mot-cua")
     lab.add_host(201, "b8:ac:6f:aa:00:11", ["23:telnet", "445:close", "3389:close"])
     lab.add_host(202, "00:e0:4c:aa:00:12", ["5900:close"])
-    target = out / "scan-xa-van-lang.json"
+    target = out / f"scan-{unit}.json"
     with lab:
         proc = lab.run([sys.executable, "-m", "secscan", "scan", str(subnet), "--unit", unit, "--org", str(org_file),
                         "--profile", "quick", "--out", str(target)], timeout=300)
@@ -109,13 +111,15 @@ def _lab_scan(out: Path, org_file: Path, pcs: list[Any], env: dict[str, str]) ->
     return f"LAN scan of {subnet} ({unit}) inside network namespaces: {target}"
 
 
-def run(out_dir: str, seed: int, lang: str, no_scan: bool, secscan: RunCommand) -> None:
-    """Run the whole flow on a synthetic district (UBND huyện Hạ Hòa, 2023); ``secscan`` runs one
+def run(out_dir: str, seed: int, lang: str, no_scan: bool, secscan: RunCommand, era_name: str = "2023") -> None:
+    """Run the whole flow on the era's synthetic organisation (``eras.ERAS``); ``secscan`` runs one
     secscan command as the user would type it (the wiring hands it in)."""
     from secscan.collector.db import open_engine
     from secscan.collector.store import Store
-    from secscan.demo import fleet, hahoa
-    from secscan.demo.hahoa import report_config
+    from secscan.demo import fleet
+    from secscan.demo.eras import ERAS
+
+    era = ERAS[era_name]
 
     started = time.perf_counter()
     out = Path(out_dir).resolve()
@@ -128,33 +132,32 @@ def run(out_dir: str, seed: int, lang: str, no_scan: bool, secscan: RunCommand) 
     env = {"SECSCAN_DB": str(db)}
 
     org_file = out / "org.yaml"
-    _write_yaml(org_file, hahoa.organisation(), "# UBND huyện Hạ Hòa (2023), quyết định cấp độ 1531/QĐ-UBND — "
-                "dữ liệu minh họa của secscan demo\n")
+    _write_yaml(org_file, era.organisation(), era.org_header)
     config_file = out / "report.yaml"
-    _write_yaml(config_file, report_config(), "# Cấu hình báo cáo (secscan demo)\n")
+    _write_yaml(config_file, era.report_config(), "# Cấu hình báo cáo (secscan demo)\n")
     click.echo(f"1. organisation: {org_file}")
     secscan(["collector", "init", "--org", str(org_file)], env)
 
     store = Store(open_engine(str(db)))
-    pcs, n_reports, n_captures, n_share = _usb_sticks(out, store, seed)
+    pcs, n_reports, n_captures, n_share = _usb_sticks(out, store, seed, era)
     click.echo(f"2. fleet: {len(pcs)} PCs → {n_reports} signed HostReports and {n_captures} Windows captures "
                f"in {out / 'usb'}; {n_share} signed captures from the share in {out / 'usb' / 'share'}")
 
-    kit_unit = hahoa.COMMUNES[SCAN_UNIT_INDEX][0]
+    kit_unit = era.scan_unit
     token_file = out / f"token-{kit_unit}.txt"
     token_file.write_text(store.create_token(kit_unit, label="demo: Windows kit")[1] + "\n", encoding="utf-8")
     kit = out / "usb" / f"kit-{kit_unit}"
     secscan(["agent", "package", "windows", "--unit", kit_unit, "--token-file", str(token_file),
-          "--share", f"\\\\may-chu-huyen\\secscan$\\{kit_unit}", "--out", str(kit)], env)
+          "--share", era.share, "--out", str(kit)], env)
     click.echo(f"   the zero-install Windows kit for {kit_unit} (collect.ps1, install.ps1, HUONG-DAN.txt): {kit}")
 
     this_pc = out / "usb" / "this-machine"
     this_pc.mkdir(parents=True, exist_ok=True)
-    token = store.create_token(hahoa.ROOT, label="demo: this machine")[1]
-    secscan(["agent", "run", "--unit", hahoa.ROOT, "--token", token, "--out", str(this_pc) + "/"], env)
+    token = store.create_token(era.root, label="demo: this machine")[1]
+    secscan(["agent", "run", "--unit", era.root, "--token", token, "--out", str(this_pc) + "/"], env)
     click.echo(f"3. the real agent on this machine: {next(this_pc.glob('*.json'))}")
 
-    scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, env)
+    scan_note = "LAN scan skipped: --no-scan" if no_scan else _lab_scan(out, org_file, pcs, era)
     click.echo(f"4. {scan_note}")
 
     secscan(["collector", "import", str(out / "usb"), *(str(p) for p in out.glob("scan-*.json"))], env)
@@ -170,16 +173,17 @@ def run(out_dir: str, seed: int, lang: str, no_scan: bool, secscan: RunCommand) 
     click.echo("5. documents:")
     for path in (pdf, feed, html, csv):
         click.echo(f"   {path}")
-    _headline(store, fleet.Truth.of(pcs), out)
+    _headline(store, fleet.Truth.of(pcs, era.commune_units()), out, era.name)
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
 
 
-def _headline(store: Any, truth: Any, out: Path) -> None:
+def _headline(store: Any, truth: Any, out: Path, era: str) -> None:
     """The indicators as the pipeline computed them, beside the generator's truth."""
-    from secscan.policy import default_baseline, load_org, summarise
+    from secscan.policy import default_baseline, load_baselines, load_org, summarise
 
     org = load_org(out / "org.yaml")
-    summary = summarise(store.latest_results(), org, default_baseline())
+    baseline = load_baselines()[org.baseline] if org.baseline else default_baseline()
+    summary = summarise(store.latest_results(), org, baseline)
     expected = {"antivirus": truth.antivirus, "av_signatures_current": truth.av_current,
                 "windows_licensed": truth.windows_licensed, "office_licensed": truth.office_licensed,
                 "activator_found": truth.activators, "os_unsupported": truth.os_unsupported}
@@ -191,4 +195,5 @@ def _headline(store: Any, truth: Any, out: Path) -> None:
         rows[ind.indicator_id] = {"count": ind.count, "judged": ind.judged, "unknown": ind.unknown, "truth": truth_n}
         click.echo(f"   {ind.indicator_id:<22} {ind.count:>4} / {ind.judged:<4} {share:>4}   [{truth_n}]"
                    + (f"  ({ind.unknown} unknown)" if ind.unknown else ""))
-    (out / "headline.json").write_text(json.dumps({"truth": vars(truth), "indicators": rows}, indent=1))
+    headline = {"era": era, "baseline": baseline.id, "truth": vars(truth), "indicators": rows}
+    (out / "headline.json").write_text(json.dumps(headline, indent=1))

@@ -17,15 +17,17 @@ from secscan.synth.draw import COMMUNE, DEPARTMENT, Profile, Where, draw_pc, spr
 from secscan.synth.pc import Pc
 from secscan.synth.report import render_report
 
-__all__ = ["COMMUNE_PCS", "DESK_PCS", "Pc", "Truth", "draw", "host_report", "now_for_period"]
+__all__ = ["COMMUNE_PCS", "DESK_PCS", "Pc", "Truth", "draw", "draw_unit", "host_report", "now_for_period"]
 
 COMMUNE_PCS = 406
 DESK_PCS = 2  # front-desk PCs in each commune's one-stop-shop
 ROOT_DESK_PCS = 3
 
 
-def _unit(rng: random.Random, seed: int, unit: str, prefix: str, net: int, count: int, p: Profile) -> list[Pc]:
-    return [draw_pc(rng, Where(unit, f"{prefix}-PC{n:02d}", f"10.231.{net}.{20 + n}"), p, seed)
+def draw_unit(rng: random.Random, seed: int, unit: str, prefix: str, net: int, count: int, p: Profile,
+              base: str = "10.231") -> list[Pc]:
+    """``count`` PCs of one unit, named ``<prefix>-PCnn``, at .21 upwards of ``<base>.<net>.0/24``."""
+    return [draw_pc(rng, Where(unit, f"{prefix}-PC{n:02d}", f"{base}.{net}.{20 + n}"), p, seed)
             for n in range(1, count + 1)]
 
 
@@ -35,12 +37,12 @@ def draw(seed: int) -> list[Pc]:
     office_counts = spread(rng, COMMUNE_PCS - DESK_PCS * len(hahoa.COMMUNES), len(hahoa.COMMUNES))
     for i, ((uid, _, _), count) in enumerate(zip(hahoa.COMMUNES, office_counts, strict=True)):
         prefix = uid.split("-", 1)[1].replace("-", "").upper()[:10]
-        pcs += _unit(rng, seed, uid, prefix, 100 + i, count, COMMUNE)
-        pcs += _unit(rng, seed, f"{uid}-{hahoa.DESK}", prefix + "-1C", 200 + i, DESK_PCS, COMMUNE)
+        pcs += draw_unit(rng, seed, uid, prefix, 100 + i, count, COMMUNE)
+        pcs += draw_unit(rng, seed, f"{uid}-{hahoa.DESK}", prefix + "-1C", 200 + i, DESK_PCS, COMMUNE)
     for i, (uid, _, count) in enumerate(hahoa.DEPARTMENTS):
         prefix = uid.replace("phong-", "").replace("-", "").upper()[:10]
-        pcs += _unit(rng, seed, uid, prefix, 10 + i, count, DEPARTMENT)
-    pcs += _unit(rng, seed, f"{hahoa.ROOT}-{hahoa.DESK}", "HUYEN-1C", 9, ROOT_DESK_PCS, DEPARTMENT)
+        pcs += draw_unit(rng, seed, uid, prefix, 10 + i, count, DEPARTMENT)
+    pcs += draw_unit(rng, seed, f"{hahoa.ROOT}-{hahoa.DESK}", "HUYEN-1C", 9, ROOT_DESK_PCS, DEPARTMENT)
     return pcs
 
 

@@ -35,8 +35,10 @@ def run_command(args: list[str], env: dict[str, str]) -> None:
 @click.option("--seed", default=2023, show_default=True, help="the synthetic fleet's seed (deterministic)")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--no-scan", is_flag=True, help="skip the network-namespace LAN scan")
-def demo(out_dir: str, seed: int, lang: str, no_scan: bool) -> None:
-    """Run the whole flow on a synthetic district (UBND huyện Hạ Hòa, 2023)."""
+@click.option("--era", type=click.Choice(["2023", "2025"]), default="2023", show_default=True,
+              help="2023: a district (UBND huyện Hạ Hòa); 2025: a province's communes under the 2026 regime")
+def demo(out_dir: str, seed: int, lang: str, no_scan: bool, era: str) -> None:
+    """Run the whole flow on a synthetic district (--era 2023) or a province's communes (--era 2025)."""
     from secscan.demo import run
 
-    run(out_dir, seed, lang, no_scan, secscan=run_command)
+    run(out_dir, seed, lang, no_scan, secscan=run_command, era_name=era)
