@@ -170,3 +170,50 @@ def test_push_gives_up_on_client_errors_and_after_retries(sink):
         feed.push(['{"a":1}\n'], sink, attempts=3, backoff=0.01)
     with pytest.raises(feed.PushError, match="ConnectError"):
         feed.push(['{"a":1}\n'], "http://127.0.0.1:9/none", attempts=2, backoff=0.01)
+
+
+def test_each_line_is_the_typed_event_encoded_whole(small):
+    """The per-group templates give the very bytes of encoding the typed OCSF event in one piece."""
+    from secscan.report.jsonlines import encode_model
+    from secscan.report.ocsf import ComplianceFinding
+
+    first = summarise(small)
+    nxt = small.model_copy(update={"previous": first.snapshot(), "generated_at": small.generated_at + timedelta(days=30),
+                                   "results": [r for r in small.results if r.control_id != "patches_recent"]})
+    shipped = list(feed.lines(first)) + list(feed.lines(summarise(nxt), "en"))
+    kinds = set()
+    for line in shipped:
+        event = ComplianceFinding.model_validate(json.loads(line))
+        assert encode_model(event) + "\n" == line
+        kinds.add((event.activity_id, event.finding_info.types[0], event.evidences is not None))
+    assert {(3, "control", False), (1, "unmanaged", True)} <= kinds  # closed, and the evidence shapes
+
+
+def test_the_typed_event_refuses_contradictions(small):
+    from pydantic import ValidationError
+
+    from secscan.report.ocsf import ComplianceFinding
+
+    event = next(feed.events(summarise(small)))
+    for mutate in (
+        lambda e: e.update(activity_name="Close"),  # the id says otherwise
+        lambda e: e.update(type_uid=200399),
+        lambda e: e["compliance"].update(status="Pass"),
+        lambda e: e.update(surprise=1),  # not an attribute the feed writes
+        lambda e: e.update(severity_id=9),
+    ):
+        broken = copy.deepcopy(event)
+        mutate(broken)
+        with pytest.raises(ValidationError):
+            ComplianceFinding.model_validate(broken)
+
+
+def test_a_template_hole_must_be_where_the_model_has_a_value():
+    from secscan.report.jsonlines import Template
+    from secscan.report.ocsf import Device, Organization
+
+    device = Device(hostname="PC-1", type_id=2, org=Organization(name="Xã 100% \"A\"", uid="a"))
+    template = Template(device, [("hostname",)], suffix="\n")
+    assert template.fill(['"PC-2"']) == '{"hostname":"PC-2","type_id":2,"org":{"name":"Xã 100% \\"A\\"","uid":"a"}}\n'
+    with pytest.raises(KeyError, match="ip"):
+        Template(device, [("ip",)])  # unset: left out of the JSON, so there is no place for a value
