@@ -95,108 +95,128 @@ def _basis(texts_: list[str], t: dict[str, Any]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {t['basis_and']} {names[-1]}"
 
 
-def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[str, Any]:
-    """``config`` (report.yaml) is needed for the PDF's header and ending only."""
-    t = texts(lang)
+class _Format:
+    """The numbers and percentages of one language, as the templates call them (``num``, ``pct``)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def num(self, v: float | int | None, digits: int = 0) -> str:
+        return fmt_num(v, self.lang, digits)
+
+    def pct(self, v: float | None) -> str:
+        return fmt_pct(v, self.lang)
+
+
+def _indicators(summary: Summary, t: dict, f: _Format) -> list[dict[str, str]]:
     org = summary.org
-    lic = summary.licences
-    inp = summary.inp
 
-    def num(v, digits=0):
-        return fmt_num(v, lang, digits)
+    def count_row(key: str, c: Count) -> dict[str, str]:
+        return {"label": t["indicators"][key], "value": f"{f.num(c.yes)}/{f.num(c.known)}", "pct": f.pct(c.pct),
+                "unknown": f.num(c.unknown)}
 
-    def pct(v):
-        return fmt_pct(v, lang)
-
-    def count_row(key: str, c: Count) -> dict:
-        return {
-            "label": t["indicators"][key],
-            "value": f"{num(c.yes)}/{num(c.known)}",
-            "pct": pct(c.pct),
-            "unknown": num(c.unknown),
-        }
-
-    indicators = [
-        {"label": t["indicators"]["hosts"], "value": num(org.hosts), "pct": "", "unknown": ""},
-        {
-            "label": t["indicators"]["coverage"],
-            "value": f"{num(org.managed)}/{num(org.seen)}" if org.scanned_units else t["na"],
-            "pct": pct(org.coverage_pct),
-            "unknown": "",
-        },
-        count_row("av_present", org.av_present),
-        count_row("av_current", org.av_current),
-        count_row("windows_licensed", org.windows_licensed),
-        count_row("office_licensed", org.office_licensed),
-        count_row("activators", org.activators),
-        count_row("unsupported_os", org.unsupported_os),
-        {"label": t["indicators"]["high_hosts"], "value": num(org.high_hosts), "pct": "", "unknown": ""},
+    coverage = f"{f.num(org.managed)}/{f.num(org.seen)}" if org.scanned_units else t["na"]
+    return [
+        {"label": t["indicators"]["hosts"], "value": f.num(org.hosts), "pct": "", "unknown": ""},
+        {"label": t["indicators"]["coverage"], "value": coverage, "pct": f.pct(org.coverage_pct), "unknown": ""},
+        *(count_row(key, getattr(org, key)) for key in ("av_present", "av_current", "windows_licensed",
+                                                        "office_licensed", "activators", "unsupported_os")),
+        {"label": t["indicators"]["high_hosts"], "value": f.num(org.high_hosts), "pct": "", "unknown": ""},
     ]
-    period = period_text(inp.period, t)
-    when = inp.generated_at
-    org_name = clean(inp.organisation, 200)
-    figures = {
+
+
+def _figures(summary: Summary, config: ReportConfig | None, t: dict, period: str, f: _Format) -> dict[str, str]:
+    """The figures (and the texts the report is made under) the intro and the summary paragraph quote."""
+    org, lic = summary.org, summary.licences
+    return {
         "basis": _basis(config.basis if config else [], t),
-        "org": org_name,
-        "units": num(len(summary.units)),
+        "org": clean(summary.inp.organisation, 200),
+        "units": f.num(len(summary.units)),
         "period": period,
         "period_cap": period[:1].upper() + period[1:],
-        "hosts": num(org.hosts),
-        "av_present": num(org.av_present.yes),
-        "av_present_pct": pct(org.av_present.pct),
-        "av_current": num(org.av_current.yes),
-        "windows_licensed": num(org.windows_licensed.yes),
-        "windows": num(org.windows),
-        "activators": num(org.activators.yes),
-        "unsupported": num(org.unsupported_os.yes),
-        "score": pct(org.score),
-        "lic_windows": num(lic.windows),
-        "lic_office": num(lic.office),
-        "cost": num(lic.cost),
+        "hosts": f.num(org.hosts),
+        "av_present": f.num(org.av_present.yes),
+        "av_present_pct": f.pct(org.av_present.pct),
+        "av_current": f.num(org.av_current.yes),
+        "windows_licensed": f.num(org.windows_licensed.yes),
+        "windows": f.num(org.windows),
+        "activators": f.num(org.activators.yes),
+        "unsupported": f.num(org.unsupported_os.yes),
+        "score": f.pct(org.score),
+        "lic_windows": f.num(lic.windows),
+        "lic_office": f.num(lic.office),
+        "cost": f.num(lic.cost),
     }
-    recs = []
+
+
+def _recommendations(summary: Summary, t: dict, f: _Format) -> list[str]:
+    out = []
     for key, values in summary.recommendations:
-        shown = {k: (num(v) if isinstance(v, int | float) else clean(v, 300)) for k, v in values.items()}
-        recs.append(t["recommendations"][key].format(**shown))
-    changes = [
+        shown = {k: (f.num(v) if isinstance(v, int | float) else clean(v, 300)) for k, v in values.items()}
+        out.append(t["recommendations"][key].format(**shown))
+    return out
+
+
+def _changes(summary: Summary, t: dict, f: _Format) -> list[dict[str, str]]:
+    def digits(v: float | int | None) -> int:
+        return 1 if isinstance(v, float) else 0
+
+    return [
         {
             "label": t["change_keys"][c.key],
-            "before": num(c.before, 1 if isinstance(c.before, float) else 0),
-            "now": num(c.now, 1 if isinstance(c.now, float) else 0),
-            "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + num(c.delta, 1 if c.delta % 1 else 0),
+            "before": f.num(c.before, digits(c.before)),
+            "now": f.num(c.now, digits(c.now)),
+            "delta": "" if c.delta is None else ("+" if c.delta > 0 else "") + f.num(c.delta, 1 if c.delta % 1 else 0),
         }
         for c in summary.changes
     ]
+
+
+def _letterhead(summary: Summary, config: ReportConfig | None, t: dict, period: str) -> dict[str, Any]:
+    """The PDF's number, date and scope lines (from report.yaml when given)."""
+    inp = summary.inp
+    when = inp.generated_at
     number = (config.number if config else None) or "\u00a0" * 6
     abbreviation = config.issuing_body.abbreviation if config else ""
     place = config.issuing_body.place if config else ""
     single_unit = len(inp.units) == 1
-    annex = (f for f in summary.active_brief if SEVERITY_RANK[f.severity] >= 3)  # detailed: the first ANNEX_MAX only
+    return {
+        "number_line": f"{t['number_label']} {number}/BC-{abbreviation}",
+        "date_line": t["date_line"].format(place=place, day=when.day, month=when.month, year=when.year),
+        "summary_line": t["summary_line"].format(period=period),
+        "scope_line": t["unit_scope"].format(name=clean(inp.units[0].name, 200)) if single_unit else None,
+    }
+
+
+def context(summary: Summary, config: ReportConfig | None, lang: str) -> dict[str, Any]:
+    """What the templates print. ``config`` (report.yaml) is needed for the PDF's header and ending only."""
+    t = texts(lang)
+    f = _Format(lang)
+    period = period_text(summary.inp.period, t)
+    figures = _figures(summary, config, t, period, f)
+    annex = (x for x in summary.active_brief if SEVERITY_RANK[x.severity] >= 3)  # detailed: the first ANNEX_MAX only
     return {
         "t": t,
         "lang": lang,
         "cfg": config,
         "s": summary,
-        "num": num,
-        "pct": pct,
-        "number_line": f"{t['number_label']} {number}/BC-{abbreviation}",
-        "date_line": t["date_line"].format(place=place, day=when.day, month=when.month, year=when.year),
-        "summary_line": t["summary_line"].format(period=period),
-        "scope_line": t["unit_scope"].format(name=clean(inp.units[0].name, 200)) if single_unit else None,
+        "num": f.num,
+        "pct": f.pct,
+        **_letterhead(summary, config, t, period),
         "intro": t["intro"].format(**figures),
         "paragraph": t["paragraph"].format(**figures),
-        "indicators": indicators,
+        "indicators": _indicators(summary, t, f),
         "controls": top_controls(summary.active_brief),
         "top_n": TOP_CONTROLS,
-        "annex": [summary.detailed(f) for f in islice(annex, ANNEX_MAX)],
+        "annex": [summary.detailed(x) for x in islice(annex, ANNEX_MAX)],
         "annex_total": len(summary.active_brief),
         "annex_hosts": ANNEX_HOSTS,
-        "changes": changes,
+        "changes": _changes(summary, t, f),
         "change_findings": t["change_findings"].format(
             new=summary.count_status(FindingStatus.new),
             open=summary.count_status(FindingStatus.open),
             resolved=summary.count_status(FindingStatus.resolved),
         ),
-        "recommendations": recs,
-        "unit_names": {u.id: u.name for u in inp.units},
+        "recommendations": _recommendations(summary, t, f),
+        "unit_names": {u.id: u.name for u in summary.inp.units},
     }
