@@ -178,7 +178,8 @@ def test_each_line_is_the_typed_event_encoded_whole(small):
     from secscan.report.ocsf import ComplianceFinding
 
     first = summarise(small)
-    nxt = small.model_copy(update={"previous": first.snapshot(), "generated_at": small.generated_at + timedelta(days=30),
+    later = small.generated_at + timedelta(days=30)
+    nxt = small.model_copy(update={"previous": first.snapshot(), "generated_at": later,
                                    "results": [r for r in small.results if r.control_id != "patches_recent"]})
     shipped = list(feed.lines(first)) + list(feed.lines(summarise(nxt), "en"))
     kinds = set()
