@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from secscan.agent.data import load
@@ -152,18 +153,48 @@ def _family(lic: dict[str, Any]) -> str:
     return "windows" if lic["application_id"] == WINDOWS_APP else "office"
 
 
+Verdict = tuple[str, str | None, str | None]  # (classification, confidence, reason placed first in the evidence)
+
+
+@dataclass(slots=True)
+class _Signs:
+    """What one licence's KMS hosts, grace, intervals and the machine's activator traces showed."""
+
+    evidence: list[str] = field(default_factory=list)
+    bound: list[dict[str, Any]] = field(default_factory=list)  # licence-bound ActivatorEvidence dicts
+    crack_hits: list[tuple[str, str]] = field(default_factory=list)  # (detail, confidence)
+    bystanders: list[str] = field(default_factory=list)
+    allowed: bool = False
+    private: bool = False
+    unknown_host: bool = False
+
+    def crack(self, kind: str, detail: str, tool: str | None, confidence: str, *, bound_detail: str = "") -> None:
+        self.crack_hits.append((detail, confidence))
+        self.bound.append({"kind": kind, "detail": bound_detail or detail, "tool": tool, "confidence": confidence})
+
+
 def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, str], oa3_last5: str | None,
              machine_evidence: list[dict[str, Any]], checks_incomplete: list[str]) -> list[dict[str, Any]]:
     """Fill classification/confidence/evidence of one licence in place; return licence-bound evidence
     (KMS host, grace) as ActivatorEvidence dicts for the machine-wide list."""
-    evidence: list[str] = []
-    bound: list[dict[str, Any]] = []
-    family = _family(lic)
-    status = lic["license_status"]
     channel = (lic["channel"] or "").lower()
     kms_client = "gvlk" in channel or "kmsclient" in (lic["description"] or "").lower().replace("_", "")
     table = load("activators")
+    hosts = _kms_hosts(lic, registry_hosts)
+    if lic["kms_host"] is None and len(hosts) > (1 if lic["kms_discovered_host"] else 0):
+        lic["kms_host"] = hosts[-1]  # the registry override the client uses
+    signs = _Signs()
+    if kms_client:
+        _judge_hosts(lic, hosts, judge, signs)
+        _judge_kms_timers(lic, table, signs)
+    _judge_machine_evidence(lic, machine_evidence, kms_client, signs)
+    verdict = _verdict(lic, channel, kms_client, signs, oa3_last5, checks_incomplete, table["generic_keys"])
+    _settle(lic, verdict, signs, checks_incomplete)
+    return signs.bound
 
+
+def _kms_hosts(lic: dict[str, Any], registry_hosts: dict[str, str]) -> list[str]:
+    """The licence's own KMS hosts, then the registry's that apply to its application."""
     hosts = [h for h in (lic["kms_host"], lic["kms_discovered_host"]) if h]
     app = lic["application_id"] or ""
     for key, host in registry_hosts.items():
@@ -176,96 +207,119 @@ def classify(lic: dict[str, Any], *, judge: KmsJudge, registry_hosts: dict[str, 
             applies = app[:8] in low
         if applies and host not in hosts:
             hosts.append(host)
-    if lic["kms_host"] is None and len(hosts) > (1 if lic["kms_discovered_host"] else 0):
-        lic["kms_host"] = hosts[-1]  # the registry override the client uses
+    return hosts
 
-    crack_hits: list[tuple[str, str]] = []
-    allowed = private = unknown_host = False
-    if kms_client:
-        for host in hosts:
-            verdict, detail, tool, confidence = judge.judge(host)
-            if verdict == "crack":
-                crack_hits.append((detail, confidence))
-                bound.append({"kind": "kms_host", "detail": f"{lic['product']}: {detail}", "tool": tool,
-                              "confidence": confidence})
-            elif verdict == "allowed":
-                allowed = True
-                evidence.append(detail)
-            elif verdict == "private":
-                private = True
-                evidence.append(detail)
-            else:
-                unknown_host = True
-                evidence.append(detail)
-        grace = lic["grace_minutes"]
-        if grace is not None and grace > table["grace"]["max_normal_minutes"]:
-            detail = (f"{lic['product']}: KMS grace period {grace} minutes (~{grace // 525600} years) exceeds the "
-                      "180 days a KMS activation lasts: KMS38 or TSforge KMS4k")
-            crack_hits.append((detail, "high"))
-            bound.append({"kind": "grace", "detail": detail, "tool": "MAS KMS38/TSforge", "confidence": "high"})
-        intervals = [lic["vl_activation_interval"], lic["vl_renewal_interval"]]
-        for act, ren, tool in table["vl_intervals"]["known"]:
-            if intervals == [act, ren]:
-                detail = f"{lic['product']}: KMS intervals {act}/{ren} minutes are those set by {tool}"
-                crack_hits.append((detail, "medium"))
-                bound.append({"kind": "vl_interval", "detail": detail, "tool": tool, "confidence": "medium"})
-    bystanders: list[str] = []
+
+def _judge_hosts(lic: dict[str, Any], hosts: list[str], judge: KmsJudge, signs: _Signs) -> None:
+    for host in hosts:
+        verdict, detail, tool, confidence = judge.judge(host)
+        if verdict == "crack":
+            signs.crack("kms_host", detail, tool, confidence, bound_detail=f"{lic['product']}: {detail}")
+            continue
+        if verdict == "allowed":
+            signs.allowed = True
+        elif verdict == "private":
+            signs.private = True
+        else:
+            signs.unknown_host = True
+        signs.evidence.append(detail)
+
+
+def _judge_kms_timers(lic: dict[str, Any], table: dict[str, Any], signs: _Signs) -> None:
+    """A grace period longer than any KMS activation, or the intervals an activator sets."""
+    grace = lic["grace_minutes"]
+    if grace is not None and grace > table["grace"]["max_normal_minutes"]:
+        detail = (f"{lic['product']}: KMS grace period {grace} minutes (~{grace // 525600} years) exceeds the "
+                  "180 days a KMS activation lasts: KMS38 or TSforge KMS4k")
+        signs.crack("grace", detail, "MAS KMS38/TSforge", "high")
+    intervals = [lic["vl_activation_interval"], lic["vl_renewal_interval"]]
+    for act, ren, tool in table["vl_intervals"]["known"]:
+        if intervals == [act, ren]:
+            detail = f"{lic['product']}: KMS intervals {act}/{ren} minutes are those set by {tool}"
+            signs.crack("vl_interval", detail, tool, "medium")
+
+
+def _judge_machine_evidence(lic: dict[str, Any], machine_evidence: list[dict[str, Any]], kms_client: bool,
+                            signs: _Signs) -> None:
+    """Machine-wide activator traces: a crack hit where the tool can have activated this licence,
+    otherwise a note that it was seen but cannot have."""
+    family = _family(lic)
     for ev in machine_evidence:
         if activators.applies(ev.get("tool"), family, kms_client):
-            crack_hits.append((ev["detail"], ev["confidence"]))
-        elif family in activators.targets(ev.get("tool")) and f"{ev.get('tool')} found" not in str(bystanders):
-            bystanders.append(f"{ev.get('tool')} found on this PC, but a KMS emulator cannot have activated "
-                              f"this {lic['channel'] or 'non-KMS'} licence")
+            signs.crack_hits.append((ev["detail"], ev["confidence"]))
+        elif family in activators.targets(ev.get("tool")) and f"{ev.get('tool')} found" not in str(signs.bystanders):
+            signs.bystanders.append(f"{ev.get('tool')} found on this PC, but a KMS emulator cannot have activated "
+                                    f"this {lic['channel'] or 'non-KMS'} licence")
 
-    text = lic["license_status_text"]
+
+def _verdict(lic: dict[str, Any], channel: str, kms_client: bool, signs: _Signs, oa3_last5: str | None,
+             checks_incomplete: list[str], generic_keys: dict[str, str]) -> Verdict:
+    """The rules of the module docstring, in their order."""
+    status = lic["license_status"]
     if status is None:
-        result = ("unknown", None, "LicenseStatus missing")
-    elif status != 1:
-        result = ("unlicensed", "high", f"LicenseStatus {status} ({text})")
-    elif crack_hits:
-        confidence = "high" if any(c == "high" for _, c in crack_hits) else "medium"
-        evidence += [d for d, _ in crack_hits if d not in evidence]
-        result = ("suspicious", confidence, None)
-    elif kms_client:
-        if allowed:
-            result = ("genuine", "high" if not checks_incomplete else "medium", "KMS activation by the organisation")
-        elif private or unknown_host:
-            result = ("unknown", "low", "KMS activation by a host the allow-list does not name")
-        else:
-            result = ("unknown", "low", "KMS client without a KMS host on record")
-    elif channel.startswith("oem"):
-        if oa3_last5 and lic["partial_key"] and oa3_last5.upper() == lic["partial_key"].upper():
-            result = ("genuine", "high", "OEM licence; the key matches the one in the firmware (OA3)")
-        else:
-            result = ("genuine", "medium", "OEM licence")
-    elif "timebased" in channel:
-        result = ("genuine", "medium", "subscription (time-based) licence activated by Microsoft")
-    elif "mak" in channel:
-        result = ("genuine", "medium", "MAK activated by Microsoft; whether the key was leaked cannot be seen")
-    elif "retail" in channel:
-        generic = table["generic_keys"].get((lic["partial_key"] or "").upper())
-        if generic:
-            result = ("unknown", "low", f"digital licence with the {generic} (…{lic['partial_key']}): a genuine "
-                      "upgrade and the HWID activator look the same; no activator evidence found")
-        else:
-            result = ("genuine", "medium", "retail key activated by Microsoft")
-    else:
-        result = ("unknown", "low", f"channel {lic['channel'] or 'unknown'}")
+        return "unknown", None, "LicenseStatus missing"
+    if status != 1:
+        return "unlicensed", "high", f"LicenseStatus {status} ({lic['license_status_text']})"
+    if signs.crack_hits:
+        signs.evidence += [d for d, _ in signs.crack_hits if d not in signs.evidence]
+        return "suspicious", "high" if any(c == "high" for _, c in signs.crack_hits) else "medium", None
+    if kms_client:
+        return _kms_verdict(signs, checks_incomplete)
+    return _channel_verdict(lic, channel, oa3_last5, generic_keys)
 
-    classification, confidence, reason = result
+
+def _kms_verdict(signs: _Signs, checks_incomplete: list[str]) -> Verdict:
+    if signs.allowed:
+        return "genuine", "high" if not checks_incomplete else "medium", "KMS activation by the organisation"
+    if signs.private or signs.unknown_host:
+        return "unknown", "low", "KMS activation by a host the allow-list does not name"
+    return "unknown", "low", "KMS client without a KMS host on record"
+
+
+# Channels whose verdict is the channel alone (checked after OEM, before Retail): marker -> verdict
+_CHANNEL_VERDICTS: tuple[tuple[str, Verdict], ...] = (
+    ("timebased", ("genuine", "medium", "subscription (time-based) licence activated by Microsoft")),
+    ("mak", ("genuine", "medium", "MAK activated by Microsoft; whether the key was leaked cannot be seen")),
+)
+
+
+def _channel_verdict(lic: dict[str, Any], channel: str, oa3_last5: str | None,
+                     generic_keys: dict[str, str]) -> Verdict:
+    """A licence that is not a KMS client, judged by its channel."""
+    partial = lic["partial_key"]
+    if channel.startswith("oem"):
+        if oa3_last5 and partial and oa3_last5.upper() == partial.upper():
+            return "genuine", "high", "OEM licence; the key matches the one in the firmware (OA3)"
+        return "genuine", "medium", "OEM licence"
+    for marker, verdict in _CHANNEL_VERDICTS:
+        if marker in channel:
+            return verdict
+    if "retail" in channel:
+        generic = generic_keys.get((partial or "").upper())
+        if generic:
+            return "unknown", "low", (f"digital licence with the {generic} (…{partial}): a genuine upgrade and "
+                                      "the HWID activator look the same; no activator evidence found")
+        return "genuine", "medium", "retail key activated by Microsoft"
+    return "unknown", "low", f"channel {lic['channel'] or 'unknown'}"
+
+
+def _settle(lic: dict[str, Any], verdict: Verdict, signs: _Signs, checks_incomplete: list[str]) -> None:
+    """Write the verdict and its evidence into the licence; incomplete activator checks lower a
+    genuine verdict's confidence by one step and are named."""
+    classification, confidence, reason = verdict
+    evidence = signs.evidence
     if reason:
         evidence.insert(0, reason)
     if classification == "unlicensed":
-        evidence += [d for d, _ in crack_hits if d not in evidence]
+        evidence += [d for d, _ in signs.crack_hits if d not in evidence]
     if classification == "genuine" and checks_incomplete:
         confidence = "low" if confidence == "medium" else "medium"
-    evidence += bystanders
+    evidence += signs.bystanders
     if classification in ("genuine", "unknown") and checks_incomplete:
         evidence.append("activator checks incomplete: " + ", ".join(checks_incomplete))
     lic["classification"] = classification
     lic["confidence"] = confidence
     lic["evidence"] = evidence
-    return bound
 
 
 def finish(lic: dict[str, Any]) -> dict[str, Any]:
