@@ -166,6 +166,10 @@ def _line(number: int, label: str, value: str) -> str:
     return f"line {number} {_quote(f'{label}: {value}')}"
 
 
+Row = tuple[int, str, str]  # (line number, label, value) of one "label: value" line
+Doubt = tuple[set[str], str]  # a line not read: the fields it leaves in doubt (its label's, its place's), and why
+
+
 def parse_net_accounts(section: Any) -> tuple[Policy, list[Unread]]:
     """``net accounts``: a field is read only when two independent cues agree — its label (English or
     Vietnamese key words, windows_labels.toml) and its place in the fixed line order (``order``).
@@ -180,77 +184,16 @@ def parse_net_accounts(section: Any) -> tuple[Policy, list[Unread]]:
     order: list[str] = list(table["order"])
     if set(order) != set(_NET_FIELDS) or len(order) != len(_NET_FIELDS):
         raise ValueError("windows_labels.toml: net_accounts.order does not name the nine fields once each")
-    rows: list[tuple[int, str, str]] = []
-    for number, line in enumerate(as_list(as_dict(section, "net_accounts").get("lines")), 1):
-        text = as_text(line, "net accounts line", 1024) or ""
-        if ":" in text:
-            label, _, value = text.rpartition(":")
-            if label.strip():
-                rows.append((number, label.strip(), value.strip()))
-    if not rows:
-        raise ValueError("net accounts: no 'label: value' line")
-    n, m = len(rows), len(order)
+    rows = _net_rows(section)
     matches = [_label_fields(label, table["labels"]) for _, label, _ in rows]
-    unread: list[Unread] = []
-    # each line that could not be read: the fields it leaves in doubt (its label's, its place's), and why
-    doubts: list[tuple[set[str], str]] = []
-    read: dict[str, tuple[int, str, str]] = {}
-    top = bottom = 0
-    if not any(matches):
-        misfits = [f"{_line(*rows[i])} does not look like {order[i]}" for i in range(min(n, m))
-                   if not _shape_fits(rows[i][2], _NET_FIELDS[order[i]][1])]
-        if n != m or misfits:
-            raise ValueError(f"net accounts: no line has a known label and the lines do not fit the known order "
-                             f"({n} 'label: value' lines, expected {m}{'; ' if misfits else ''}{'; '.join(misfits)})")
-        read = {order[i]: rows[i] for i in range(n)}
-        source = "net_accounts:order"
-    else:
+    doubts: list[Doubt] = []
+    if any(matches):
+        read, doubts = _read_by_label_and_place(rows, matches, order)
         source = "net_accounts"
-        if n == m:
-            places: list[str | None] = list(order)
-        else:
-            # A line added or removed shifts every place below it: a place is known from the top down
-            # to the first line that disagrees, and from the bottom up to the last one.
-            while top < min(n, m) and matches[top] == {order[top]}:
-                top += 1
-            while bottom < min(n, m) - top and matches[n - 1 - bottom] == {order[m - 1 - bottom]}:
-                bottom += 1
-            places = [order[i] if i < top else order[m - n + i] if i >= n - bottom else None for i in range(n)]
-        # A label two lines carry is proven unreliable for that field: neither line is read as it.
-        claims = Counter(field for found in matches for field in found)
-        for i, (number, label, value) in enumerate(rows):
-            place, found = places[i], matches[i]
-            if place is not None and found == {place} and claims[place] == 1:
-                read[place] = rows[i]
-                continue
-            if not found:
-                why = "matches no known label"
-            elif len(found) > 1:
-                why = f"matches the labels of {', '.join(sorted(found))}"
-            else:
-                (claimed,) = found
-                also = f", as {claims[claimed] - 1} other line(s) do," if claims[claimed] > 1 else ""
-                why = f"has the label of {claimed}{also}"
-            where = (f"in the place of {place}" if place is not None else
-                     f"where no place is known ({n} 'label: value' lines, expected {m})")
-            doubts.append((found | ({place} if place else set()), f"{_line(number, label, value)} {why} {where}"))
-    facts: dict[str, int | None] = {}
-    attached: set[str] = set()
-    for field, (path, shape, word) in _NET_FIELDS.items():
-        if field in read:
-            number, label, value = read[field]
-            if _shape_fits(value, shape):
-                if path:
-                    facts[path] = int(value) if _DIGITS.fullmatch(value) else word
-            else:
-                expected = "a number" if shape == "number" else "a word" if shape == "word" else "a number or a word"
-                unread.append(Unread(path, f"{_line(number, label, value)}: {_quote(value)} is not {expected}"))
-        elif path:
-            reasons = [why for fields, why in doubts if field in fields]
-            attached.update(reasons)
-            unread.append(Unread(path, "; ".join(reasons) or f"no line for {field} ({n} 'label: value' lines, "
-                                                            f"expected {m})"))
-    unread += [Unread(None, why) for _, why in doubts if why not in attached]
+    else:
+        read = _read_by_order(rows, order)
+        source = "net_accounts:order"
+    facts, unread = _net_facts(read, doubts, len(rows), len(order))
     if not facts:
         raise ValueError("net accounts: nothing readable: " + "; ".join(str(u) for u in unread))
     password = {
@@ -268,3 +211,95 @@ def parse_net_accounts(section: Any) -> tuple[Policy, list[Unread]]:
         "source": source,
     }
     return (password, lockout), unread
+
+
+def _net_rows(section: Any) -> list[Row]:
+    """The "label: value" lines (the label before the last colon), numbered as captured."""
+    rows: list[Row] = []
+    for number, line in enumerate(as_list(as_dict(section, "net_accounts").get("lines")), 1):
+        text = as_text(line, "net accounts line", 1024) or ""
+        if ":" in text:
+            label, _, value = text.rpartition(":")
+            if label.strip():
+                rows.append((number, label.strip(), value.strip()))
+    if not rows:
+        raise ValueError("net accounts: no 'label: value' line")
+    return rows
+
+
+def _read_by_order(rows: list[Row], order: list[str]) -> dict[str, Row]:
+    """No known label: every line by its place, only when the count and every value's shape fit."""
+    n, m = len(rows), len(order)
+    misfits = [f"{_line(*rows[i])} does not look like {order[i]}" for i in range(min(n, m))
+               if not _shape_fits(rows[i][2], _NET_FIELDS[order[i]][1])]
+    if n != m or misfits:
+        raise ValueError(f"net accounts: no line has a known label and the lines do not fit the known order "
+                         f"({n} 'label: value' lines, expected {m}{'; ' if misfits else ''}{'; '.join(misfits)})")
+    return {order[i]: rows[i] for i in range(n)}
+
+
+def _places(matches: list[set[str]], order: list[str]) -> list[str | None]:
+    """The field each line's place says, None where a line added or removed leaves it unknown."""
+    n, m = len(matches), len(order)
+    if n == m:
+        return list(order)
+    # A line added or removed shifts every place below it: a place is known from the top down
+    # to the first line that disagrees, and from the bottom up to the last one.
+    top = bottom = 0
+    while top < min(n, m) and matches[top] == {order[top]}:
+        top += 1
+    while bottom < min(n, m) - top and matches[n - 1 - bottom] == {order[m - 1 - bottom]}:
+        bottom += 1
+    return [order[i] if i < top else order[m - n + i] if i >= n - bottom else None for i in range(n)]
+
+
+def _read_by_label_and_place(rows: list[Row], matches: list[set[str]],
+                             order: list[str]) -> tuple[dict[str, Row], list[Doubt]]:
+    """The lines whose label and place name the same field (and no other line carries that label);
+    every other line is a doubt."""
+    places = _places(matches, order)
+    # A label two lines carry is proven unreliable for that field: neither line is read as it.
+    claims = Counter(field for found in matches for field in found)
+    read: dict[str, Row] = {}
+    doubts: list[Doubt] = []
+    for row, place, found in zip(rows, places, matches, strict=True):
+        if place is not None and found == {place} and claims[place] == 1:
+            read[place] = row
+            continue
+        if not found:
+            why = "matches no known label"
+        elif len(found) > 1:
+            why = f"matches the labels of {', '.join(sorted(found))}"
+        else:
+            (claimed,) = found
+            also = f", as {claims[claimed] - 1} other line(s) do," if claims[claimed] > 1 else ""
+            why = f"has the label of {claimed}{also}"
+        where = (f"in the place of {place}" if place is not None else
+                 f"where no place is known ({len(rows)} 'label: value' lines, expected {len(order)})")
+        doubts.append((found | ({place} if place else set()), f"{_line(*row)} {why} {where}"))
+    return read, doubts
+
+
+def _net_facts(read: dict[str, Row], doubts: list[Doubt], n: int, m: int) -> tuple[dict[str, int | None],
+                                                                                   list[Unread]]:
+    """Each field's value where its line was read and its value has the field's shape; otherwise
+    the fact is unread with the reason (the doubts that name it). Doubts naming no fact follow."""
+    facts: dict[str, int | None] = {}
+    unread: list[Unread] = []
+    attached: set[str] = set()
+    for field, (path, shape, word) in _NET_FIELDS.items():
+        if field in read:
+            number, label, value = read[field]
+            if _shape_fits(value, shape):
+                if path:
+                    facts[path] = int(value) if _DIGITS.fullmatch(value) else word
+            else:
+                expected = "a number" if shape == "number" else "a word" if shape == "word" else "a number or a word"
+                unread.append(Unread(path, f"{_line(number, label, value)}: {_quote(value)} is not {expected}"))
+        elif path:
+            reasons = [why for fields, why in doubts if field in fields]
+            attached.update(reasons)
+            unread.append(Unread(path, "; ".join(reasons) or f"no line for {field} ({n} 'label: value' lines, "
+                                                            f"expected {m})"))
+    unread += [Unread(None, why) for _, why in doubts if why not in attached]
+    return facts, unread
