@@ -210,6 +210,9 @@ REPORT_BODY = {
 }
 
 
+Ingest = Callable[[str | None, str | None, AsyncIterator[bytes]], Awaitable[tuple[int, dict[str, Any]]]]
+
+
 def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: CaptureDecoder | None = None,
                parse_process: bool = False) -> FastPush:
     """``parse_process``: parse pushes in a process beside this one (``serve`` on a machine with
@@ -226,35 +229,55 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
     app = FastAPI(title="secscan collector", version=__version__,
                   description="Accepts signed HostReports and ScanReports from the units' agents.",
                   telemetry={"tracing": False, "metrics": False, "logs": False}, lifespan=lifespan)
-    writer = GroupCommit(store, max_bytes, decoder, parser=parser)
+    app.exception_handler(HTTPException)(_http_error)  # every refusal answers {"status": "rejected", "detail"}
+    bearers = _Bearers(store)
+    add_health_routes(app, store)
+    ingest = _ingest(GroupCommit(store, max_bytes, decoder, parser=parser), bearers, max_bytes)
+    add_ingest_routes(app, ingest)
+    add_read_routes(app, store, bearers)
+    return FastPush(app, ingest)
 
-    known: dict[str, TokenInfo] = {}  # token hash -> token, for pushes (revocation is re-read at ingest)
 
-    def presented(authorization: str | None) -> str:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise HTTPException(401, "Authorization: Bearer <unit token> is required",
-                                headers={"WWW-Authenticate": "Bearer"})
-        return token.strip()
+async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"status": "rejected", "detail": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
 
-    def lookup(token: str) -> TokenInfo:
-        info = store.token_by_bearer(token)
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _presented(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; 401 without one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised("Authorization: Bearer <unit token> is required")
+    return token.strip()
+
+
+class _Bearers:
+    """The unit tokens requests present: looked up in the store (401 when unknown or revoked) and
+    remembered by hash for pushes (revocation is re-read at ingest)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: dict[str, TokenInfo] = {}  # token hash -> token
+
+    def lookup(self, token: str) -> TokenInfo:
+        info = self.store.token_by_bearer(token)
         if info is None:
-            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+            raise _unauthorised("unknown token")
         if info.revoked:
-            raise HTTPException(401, f"token {info.key_id} has been revoked", headers={"WWW-Authenticate": "Bearer"})
-        if len(known) < 100_000:
-            known[token_hash(token)] = info
+            raise _unauthorised(f"token {info.key_id} has been revoked")
+        if len(self.known) < 100_000:
+            self.known[token_hash(token)] = info
         return info
 
-    def bearer(authorization: str | None) -> TokenInfo:
-        return lookup(presented(authorization))
+    def bearer(self, authorization: str | None) -> TokenInfo:
+        return self.lookup(_presented(authorization))
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"status": "rejected", "detail": exc.detail}, status_code=exc.status_code,
-                            headers=exc.headers)
 
+def add_health_routes(app: FastAPI, store: Store) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         with store.engine.connect() as conn:
@@ -263,6 +286,8 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             raise HTTPException(503, f"store schema version {version}, expected {migrations.LATEST}")
         return {"status": "ok", "version": __version__, "schema_version": version}
 
+
+def _ingest(writer: GroupCommit, bearers: _Bearers, max_bytes: int) -> Ingest:
     async def ingest(authorization: str | None, length: str | None,
                      chunks: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
         """One push: (HTTP status, JSON answer). Size, token, then the body to the writer thread,
@@ -270,8 +295,8 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
         if length is not None and length.isdigit() and int(length) > max_bytes:
             return 413, {"status": "rejected", "detail": f"body is {length} bytes, over the limit of {max_bytes}"}
         try:
-            raw_token = presented(authorization)
-            token = known.get(token_hash(raw_token)) or await run_in_threadpool(lookup, raw_token)
+            raw_token = _presented(authorization)
+            token = bearers.known.get(token_hash(raw_token)) or await run_in_threadpool(bearers.lookup, raw_token)
         except HTTPException as exc:
             return exc.status_code, {"status": "rejected", "detail": exc.detail}
         parts, size = [], 0
@@ -289,6 +314,10 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
             return status_of(outcome), {"status": "rejected", "detail": outcome.reason or "rejected"}
         return 200, {"status": outcome.status, "id": outcome.id or "", "kind": outcome.kind or "host"}
 
+    return ingest
+
+
+def add_ingest_routes(app: FastAPI, ingest: Ingest) -> None:
     @app.post("/api/v1/reports", response_model=IngestAnswer, responses=_ERRORS, openapi_extra=REPORT_BODY)
     async def post_report(request: Request) -> Response:
         # Normally served by FastPush below, before FastAPI; this route documents the endpoint
@@ -297,36 +326,37 @@ def create_app(store: Store, *, max_bytes: int = MAX_REPORT_BYTES, decoder: Capt
                                       request.stream())
         return Response(json.dumps(answer).encode(), status, _answer_headers(status), "application/json")
 
-    def visible(token: TokenInfo) -> set[str]:
-        units = store.units()
-        children: dict[str | None, list[str]] = {}
-        for u in units:
-            children.setdefault(u["parent_id"], []).append(u["id"])
-        seen, todo = set(), [token.unit_id]
-        while todo:
-            unit = todo.pop()
-            if unit not in seen:
-                seen.add(unit)
-                todo += children.get(unit, [])
-        return seen
 
+def _visible(store: Store, token: TokenInfo) -> set[str]:
+    """The token's unit and every unit under it."""
+    children: dict[str | None, list[str]] = {}
+    for u in store.units():
+        children.setdefault(u["parent_id"], []).append(u["id"])
+    seen, todo = set(), [token.unit_id]
+    while todo:
+        unit = todo.pop()
+        if unit not in seen:
+            seen.add(unit)
+            todo += children.get(unit, [])
+    return seen
+
+
+def add_read_routes(app: FastAPI, store: Store, bearers: _Bearers) -> None:
     @app.get("/api/v1/units", response_model=list[UnitOut], responses={401: _ERRORS[401]})
     def list_units(authorization: Annotated[str | None, Header()] = None) -> Any:
-        ids = visible(bearer(authorization))
+        ids = _visible(store, bearers.bearer(authorization))
         return [u for u in store.units() if u["id"] in ids]
 
     @app.get("/api/v1/units/{unit_id}/summary", response_model=UnitSummary,
              responses={401: _ERRORS[401], 403: _ERRORS[403], 404: {"model": Problem}})
     def unit_summary(unit_id: str, authorization: Annotated[str | None, Header()] = None) -> Any:
-        token = bearer(authorization)
-        if unit_id not in visible(token):  # before the lookup: a token cannot probe which units exist
+        token = bearers.bearer(authorization)
+        if unit_id not in _visible(store, token):  # before the lookup: a token cannot probe which units exist
             raise HTTPException(403, f"token {token.key_id} of unit {token.unit_id} may not read unit {unit_id}")
         summary = store.unit_summary(unit_id)
         if summary is None:
             raise HTTPException(404, f"no unit {unit_id!r}")
         return summary
-
-    return FastPush(app, ingest)
 
 
 def _answer_headers(status: int) -> dict[str, str] | None:
