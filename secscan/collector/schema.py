@@ -174,3 +174,22 @@ findings = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("data", JSON, nullable=True),  # affected hosts, evidence, recommendation
 )
+
+# Console accounts (v4): who may open the officers' web pages and which units they see. Never the
+# password: ``password_hash`` is a self-describing KDF string (users.py). ``unit_id`` is the top of
+# the account's scope (that unit and its sub-units; None for an admin, or a viewer of all units).
+# ``session_epoch`` grows when the password changes or the account is disabled, which ends every
+# session cookie issued before; ``failed_logins``/``locked_until`` limit password guessing.
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | officer | viewer
+    Column("unit_id", String(64), ForeignKey("units.id"), nullable=True),
+    Column("password_hash", Text, nullable=False),
+    Column("lang", String(8), nullable=True),
+    Column("session_epoch", Integer, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)

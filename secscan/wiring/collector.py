@@ -280,5 +280,92 @@ def app_from_env() -> Any:
     store = judging_store(None)
     checkpoint_in_background(store.engine)
     long_lived_process()
-    return create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
-                      decoder=decode_capture, parse_process=(os.cpu_count() or 1) > 1)
+    app = create_app(store, max_bytes=int(os.environ.get("SECSCAN_MAX_BYTES") or MAX_REPORT_BYTES),
+                     decoder=decode_capture, parse_process=(os.cpu_count() or 1) > 1)
+    return with_console(app, store)
+
+
+def with_console(app: Any, store: Store) -> Any:
+    """``app`` with the officers' web console mounted at /console, its figures read by the report
+    stage from the same store (docs/console.md)."""
+    from secscan.console.app import mounted
+    from secscan.wiring.report import from_store
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    return mounted(app, store, lambda: from_store(url, None))
+
+
+@collector.group()
+def user() -> None:
+    """Accounts of the web console (/console): admin (every unit), officer (a unit and its
+    sub-units), viewer (read-only; a unit and its sub-units, or every unit)."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _users(db: str | None) -> Any:
+    from secscan.collector.users import Users
+
+    return Users(open_store(db).db)
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "officer", "viewer"]), required=True)
+@click.option("--unit", "unit_id", help="the top of the account's scope (officer: required; admin: none)")
+@click.option("--lang", type=click.Choice(["vi", "en"]), help="the console's language for this account [vi]")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
+@click.pass_obj
+def user_add(obj: dict[str, Any], name: str, role: str, unit_id: str | None, lang: str | None,
+             password_stdin: bool) -> None:
+    """Create a console account."""
+    from secscan.collector.users import UserError
+
+    users = _users(obj["db"])
+    try:
+        users.add(name, role, unit_id, _password(password_stdin), lang)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {name}: {role}" + (f" of {unit_id} and its sub-units" if unit_id else ", every unit"))
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(obj: dict[str, Any]) -> None:
+    """The console's accounts (never their passwords)."""
+    for u in _users(obj["db"]).listed():
+        state = "disabled" if u["disabled_at"] else "locked" if u["locked_until"] else "active"
+        click.echo(f"{printable(u['name'])}\t{u['role']}\t{u['unit_id'] or '*'}\t{state}")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_obj
+def user_disable(obj: dict[str, Any], name: str) -> None:
+    """Disable an account; its open sessions end at once."""
+    from secscan.collector.users import UserError
+
+    try:
+        _users(obj["db"]).disable(name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {name}: disabled")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
+@click.pass_obj
+def user_passwd(obj: dict[str, Any], name: str, password_stdin: bool) -> None:
+    """Set an account's password; its open sessions end and a lockout is lifted."""
+    from secscan.collector.users import UserError
+
+    try:
+        _users(obj["db"]).set_password(name, _password(password_stdin))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {name}: password changed")
