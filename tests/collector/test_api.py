@@ -105,6 +105,18 @@ def test_units_and_summary(client, store, token, rng):
     assert client.get("/healthz").json()["status"] == "ok"
 
 
+def test_healthz_answers_the_current_schema_version_as_the_docs_show(client):
+    from secscan import __version__
+    from secscan.collector import migrations
+
+    assert client.get("/healthz").json() == {"status": "ok", "version": __version__,
+                                             "schema_version": migrations.LATEST}
+    row = next(line for line in (ROOT / "docs" / "collector.md").read_text().splitlines()
+               if line.startswith("| `GET /healthz` |"))
+    shown = json.loads(row.split("`")[3])
+    assert set(shown) == {"status", "version", "schema_version"} and shown["schema_version"] == migrations.LATEST
+
+
 def test_openapi_document(client):
     doc = client.get("/openapi.json").json()
     assert doc["info"]["title"] == "secscan collector"
