@@ -17,7 +17,7 @@ from secscan.report.summary import Indicators, Summary, UnitRow
 
 INDICATOR_KEYS = ("av_present", "av_current", "windows_licensed", "office_licensed", "activators", "unsupported_os")
 MARKS = {"pass": "✓", "fail": "✗", "unknown": "?", "not_applicable": "–"}
-FACT_SECTIONS_SKIPPED = ("schema", "report_id", "signature", "probes", "host", "agent")
+FACT_SECTIONS_SKIPPED = ("schema", "report_id", "signature", "probes")
 VALUE_CHARS = 300  # a fact's value is cut here on the page: the whole one is in the stored report
 
 
@@ -90,7 +90,6 @@ def pc_page(store: Store, host: dict[str, Any], summary: Summary, lang: str) -> 
                 ("last_seen", f"{host['last_seen']:%Y-%m-%d %H:%M}"), ("agent", host["agent_label"] or "")]
     if doc is None:
         return {"identity": identity, "report": None, "results": [], "probes": [], "facts": []}
-    identity += flatten(doc.get("host") or {}, "host") + flatten(doc.get("agent") or {}, "agent")
     titles = {c.id: c.title.get(lang) for c in summary.inp.controls}
     order = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
     results = sorted((r for r in store.latest_results(host["unit_id"]) if r.report_id == host["last_report_id"]),
