@@ -228,6 +228,14 @@ def create_console(store: Store, load_input: Callable[[], ReportInput], *,
         return page(request, "unit.html", visitor=v, unit=info, row=row, children=children, hosts=hosts,
                     controls=controls)
 
+    @app.get("/search")
+    def search(request: Request, q: str = "") -> Response:
+        v = visitor(request)
+        query = q.strip()[:100]
+        units = {u["id"]: u["name"] for u in store.units() if views.visible(v.scope, u["id"])}
+        found = views.search_hosts(store, query, units) if len(query) >= 2 else []
+        return page(request, "search.html", visitor=v, q=query, found=found, units=units)
+
     @app.get("/pc/{host_id}")
     def pc(request: Request, host_id: str) -> Response:
         v = visitor(request)

@@ -105,3 +105,20 @@ def pc_page(store: Store, host: dict[str, Any], summary: Summary, lang: str) -> 
         "facts": [line for key, value in doc.items() if key not in FACT_SECTIONS_SKIPPED
                   for line in flatten(value, key)],
     }
+
+
+SEARCH_LIMIT = 200  # hosts a search lists; it says when there are more
+
+
+def search_hosts(store: Store, query: str, units: dict[str, str]) -> list[dict[str, Any]]:
+    """PCs of ``units`` whose hostname, an IP or a MAC contains ``query`` (case-insensitive)."""
+    needle = query.casefold()
+    found = []
+    for unit_id in units:
+        for h in store.hosts(unit_id):
+            haystack = [h["hostname"], *(h["ips"] or []), *h["macs"]]
+            if any(needle in str(value).casefold() for value in haystack):
+                found.append(h)
+                if len(found) > SEARCH_LIMIT:
+                    return found
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from urllib.parse import quote, unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -77,11 +78,14 @@ def test_no_route_shows_an_out_of_scope_unit_or_pc(app, district: District, sess
     secrets = [district.store().unit(unit)["name"]] + [h["hostname"] for h in hosts] + [h["id"] for h in hosts]
     c = sessions[name]
     tried = 0
+    values = {"unit_id": [unit], "host_id": [h["id"] for h in hosts],
+              "q": [h["hostname"] for h in hosts] + [ip for h in hosts for ip in h["ips"] or []]}
     for route in console_routes(app):
-        values = {"unit_id": [unit], "host_id": [h["id"] for h in hosts]}
         params = re.findall(r"{(\w+)}", route.path)
-        assert set(params) <= set(values), f"{route.path}: a parameter this test does not know how to fill"
+        queries = [q.name for q in route.dependant.query_params]
+        assert set(params + queries) <= set(values), f"{route.path}: a parameter this test does not know how to fill"
         paths = [route.path.replace(f"{{{p}}}", v) for p in params for v in values[p]] or [route.path]
+        paths += [f"{route.path}?{q}={quote(v)}" for q in queries for v in values[q]]  # the query is echoed back
         for path in paths:
             for method in sorted(route.methods - {"HEAD"}):
                 if route.path == "/logout":
@@ -90,7 +94,8 @@ def test_no_route_shows_an_out_of_scope_unit_or_pc(app, district: District, sess
                 tried += 1
                 if params:
                     assert answer.status_code == 404, (method, path)
-                body = answer.text
+                echoed = f'value="{unquote(path.partition("=")[2])}"' if "?" in path else None
+                body = answer.text.replace(echoed, "") if echoed else answer.text
                 leaked = [s for s in secrets if s in body or s.replace('"', "&#34;") in body]
                 assert not leaked, (method, path, leaked)
     assert tried >= 5
@@ -153,7 +158,7 @@ def test_a_units_figures_are_the_report_stages(sessions, district: District, uni
 
 def test_a_hostile_hostname_renders_inert(sessions, district: District) -> None:
     (host,) = [h for h in district.hosts("vinh-chan") if h["hostname"] == HOSTILE]
-    for path in ("/console/unit/vinh-chan", f"/console/pc/{host['id']}"):
+    for path in ("/console/unit/vinh-chan", f"/console/pc/{host['id']}", f"/console/search?q={quote('<script>')}"):
         answer = sessions["admin-huyen"].get(path)
         assert answer.status_code == 200
         assert HOSTILE not in answer.text and "<script" not in answer.text and "192.0.2.1" in answer.text
@@ -208,3 +213,12 @@ def test_wrong_password_and_english(app) -> None:
     answer = c.post("/console/login", data={"user": "canbo-vanlang", "password": "wrong-password", "csrf": token})
     assert answer.status_code == 401 and "Wrong user name or password" in answer.text
     assert "Đăng nhập" in client(app).get("/console/login").text  # Vietnamese first
+
+
+def test_search_finds_a_pc_by_hostname_ip_or_mac_in_scope(sessions, district: District) -> None:
+    host = district.hosts("van-lang")[1]
+    for q in (host["hostname"].lower(), host["ips"][0], host["macs"][0].upper()):
+        page = sessions["canbo-vanlang"].get("/console/search", params={"q": q}).text
+        assert f'data-host="{host["id"]}"' in page, q
+    assert 'data-host="' not in sessions["canbo-vanlang"].get("/console/search", params={"q": "VINH-CHAN"}).text
+    assert 'data-host="' in sessions["admin-huyen"].get("/console/search", params={"q": "VINH-CHAN"}).text
