@@ -89,6 +89,15 @@ class Reads:
                     f"`secscan collector approve-move {r['id']}`", r["agent_note"]]))
         return rows
 
+    def latest_report_count(self, unit: str | None = None) -> int:
+        """How many hosts have a latest report (of ``unit`` when given): what `evaluate` re-judges."""
+        q = select(func.count()).select_from(t.reports).join(
+            t.hosts, t.hosts.c.last_report_id == t.reports.c.report_id)
+        if unit:
+            q = q.where(t.reports.c.unit_id == unit)
+        with self.db.engine.connect() as conn:
+            return conn.execute(q).scalar_one()
+
     def report_document(self, report_id: str) -> dict[str, Any] | None:
         with self.db.engine.connect() as conn:
             text = conn.execute(select(t.reports.c.document).where(t.reports.c.report_id == report_id)).scalar()

@@ -150,6 +150,9 @@ class Store:
     def hosts(self, unit: str | None = None, stale_days: float | None = None) -> list[dict[str, Any]]:
         return self.reads.hosts(unit, stale_days)
 
+    def latest_report_count(self, unit: str | None = None) -> int:
+        return self.reads.latest_report_count(unit)
+
     def report_document(self, report_id: str) -> dict[str, Any] | None:
         return self.reads.report_document(report_id)
 

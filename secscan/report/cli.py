@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, Protocol
@@ -41,6 +41,18 @@ class ReportStore(Protocol):
 
     def record(self, findings: Iterable[Finding], at: datetime, units: Iterable[str]) -> dict[str, int]:
         """Write this period's active findings as the store's history; the new/open/resolved counts."""
+
+
+# The steps of a long command, shown on a terminal: the wiring puts a function label -> context
+# manager under this key of the click context's ``meta`` (secscan/wiring/progress.py); without
+# one a step shows nothing.
+STEPS = "secscan.report.steps"
+
+
+def step(label: str) -> AbstractContextManager[object]:
+    ctx = click.get_current_context(silent=True)
+    steps = ctx.meta.get(STEPS) if ctx is not None else None
+    return steps(label) if steps is not None else nullcontext()
 
 
 def _store() -> ReportStore:
@@ -101,7 +113,11 @@ def _load(input_path: Path | None, previous: Path | None, period: str | None, un
     # over: 17 s of a 23 s load, measured) and then told to leave them alone (freeze).
     try:
         with cyclic_gc_paused():
-            inp = load_bundle(input_path) if input_path else _store().load(period)
+            if input_path:
+                with step(f"reading {input_path.name}"):
+                    inp = load_bundle(input_path)
+            else:
+                inp = _store().load(period)
             if period is not None:
                 inp = inp.model_copy(update={"period": period})
             if previous is not None:
@@ -119,7 +135,8 @@ def _summary(ctx_opts: dict, prices=None):
     from secscan.report.summary import summarise
 
     inp = _load(ctx_opts["input_path"], ctx_opts["previous"], ctx_opts["period"], ctx_opts.get("unit"))
-    summary = summarise(inp, prices, ctx_opts["lang"])
+    with step("summary and findings"):
+        summary = summarise(inp, prices, ctx_opts["lang"])
     keep_until_exit(inp, summary)
     return summary
 
@@ -195,7 +212,7 @@ def pdf(out: Path, config_path: Path | None, **opts) -> None:
     summary = _summary(opts, cfg.prices)
     tmp = out.with_name(out.name + ".part")
     try:
-        with writing(out, tmp):
+        with writing(out, tmp), step("the PDF: layout, drawing, writing"):
             pages = write_pdf(summary, cfg, opts["lang"], tmp)
             tmp.replace(out)  # never leave a half-written PDF under the requested name
     finally:
@@ -214,7 +231,7 @@ def html(out: Path, config_path: Path | None, **opts) -> None:
 
     check_out(out)
     summary = _summary(opts, _prices(config_path))
-    with writing(out):
+    with writing(out), step("writing the page"):
         write_html(summary, opts["lang"], out)
     click.echo(f"{out}: {len(summary.findings)} findings", err=True)
 
@@ -262,15 +279,17 @@ def feed(since: str | None, push_url: str | None, batch: int, out: str, **opts) 
     lines = feed_mod.lines(summary, opts["lang"], since_dt)
     if push_url:
         try:
-            sent = feed_mod.push(lines, push_url, batch=batch)
+            with step(f"sending the events to {push_url}"):
+                sent = feed_mod.push(lines, push_url, batch=batch)
         except feed_mod.PushError as exc:
             fail(str(exc))
         click.echo(f"{push_url}: {sent} events sent", err=True)
         return
     if out == "-":
-        feed_mod.write_lines(lines, sys.stdout)
+        with step("writing the events"):
+            feed_mod.write_lines(lines, sys.stdout)
         return
-    with writing(out), open(out, "w", encoding="utf-8") as fh:
+    with writing(out), open(out, "w", encoding="utf-8") as fh, step("writing the events"):
         feed_mod.write_lines(lines, fh)
 
 
@@ -328,7 +347,8 @@ def xlsx(out: Path, **opts) -> None:
     check_out(out, beside=True)
     summary = _summary(opts)
     sheets: list[int] = []
-    _write_atomic(out, lambda path: sheets.append(write_results(summary, opts["lang"], path)))
+    with step("writing the workbook"):
+        _write_atomic(out, lambda path: sheets.append(write_results(summary, opts["lang"], path)))
     click.echo(f"{out}: {sheets[0]} sheets, {summary.org.hosts} hosts, {len(summary.units)} units", err=True)
 
 

@@ -102,7 +102,8 @@ def evaluate(obj: dict[str, Any], unit_id: str | None) -> None:
     store = judging_store(obj["db"])
     if store.evaluator is None:
         raise click.ClickException("no org.yaml in the store: run `secscan collector init --org org.yaml` first")
-    reports, results = store.reevaluate(unit_id)
+    with stage.progress("evaluate", store.latest_report_count(unit_id), quiet=False) as advance:
+        reports, results = store.reevaluate(unit_id, progress=advance)
     click.echo(f"evaluated {reports} report(s): {results} result(s)")
 
 

@@ -17,6 +17,7 @@ import click
 from secscan.model.finding import Finding
 from secscan.report import cli as stage
 from secscan.report.inputs import ReportInput, Snapshot
+from secscan.wiring.progress import Steps, quiet, terminal_steps
 from secscan.wiring.remediation import remediation_input
 
 if TYPE_CHECKING:
@@ -53,45 +54,44 @@ def previous_from_store(store: Store, period: str) -> Snapshot | None:
     return Snapshot(period=f"before {period}", generated_at=last, findings=findings)
 
 
-def from_store(db_url: str | None, period: str | None) -> ReportInput:
+def from_store(db_url: str | None, period: str | None, steps: Steps = quiet) -> ReportInput:
     from secscan.model.org import Organisation
     from secscan.policy import default_baseline, load_baselines
     from secscan.report.evaluated import build_input
 
-    store = open_store(db_url)
-    org_json = store.get_meta("org")
-    if org_json is None:
-        raise ValueError("SECSCAN_DB: the store has no org.yaml; run `secscan collector init --org org.yaml` first")
-    org = Organisation.model_validate_json(org_json)
-    if org.baseline:
-        baselines = load_baselines()
-        if org.baseline not in baselines:
-            raise ValueError(f"org.yaml: baseline {org.baseline!r} is not among the policies")
-        baseline = baselines[org.baseline]
-    else:
-        baseline = default_baseline()
+    with steps("opening the store, org.yaml and the policies"):
+        store = open_store(db_url)
+        org_json = store.get_meta("org")
+        if org_json is None:
+            raise ValueError("SECSCAN_DB: the store has no org.yaml; run `secscan collector init --org org.yaml` first")
+        org = Organisation.model_validate_json(org_json)
+        if org.baseline:
+            baselines = load_baselines()
+            if org.baseline not in baselines:
+                raise ValueError(f"org.yaml: baseline {org.baseline!r} is not among the policies")
+            baseline = baselines[org.baseline]
+        else:
+            baseline = default_baseline()
     now = datetime.now(UTC)
     period = period or f"{now.year}-{now.month:02d}"
     # Results as stored at ingest (or by `collector evaluate`): the store's judgement is the one
     # the report shows, so the PDF's figures are the collector's.
     unreadable: list[tuple[str, str]] = []
-    reports, scans = store.latest_reports(unreadable=unreadable), store.scans(unreadable=unreadable)
+    with steps("reading the PCs' latest reports and the LAN scans"):
+        reports, scans = store.latest_reports(unreadable=unreadable), store.scans(unreadable=unreadable)
     if unreadable:
         first_id, why = unreadable[0]
         click.echo(f"warning: {len(unreadable)} stored document(s) no longer meet the contract and are left out "
                    f"of the inventory (e.g. {first_id}: {why}); their PCs' stored results still count. Import "
                    "a fresh report from those PCs.", err=True)
-    inp = build_input(
-        org,
-        baseline,
-        reports,
-        scans,
-        results=store.latest_results(),
-        period=period,
-        generated_at=now,
-        previous=previous_from_store(store, period),
-    )
-    return inp.model_copy(update={"remediation": remediation_input(store, inp)})  # secscan remediate's records
+    with steps(f"reading the judged results of {len(reports):,} PCs"):
+        results = store.latest_results()
+    with steps(f"judging {len(scans):,} LAN scans"):
+        inp = build_input(org, baseline, reports, scans, results=results, period=period, generated_at=now,
+                          previous=previous_from_store(store, period))
+    with steps("what remediation scripts can fix"):
+        remediation = remediation_input(store, inp)  # and what secscan remediate recorded
+    return inp.model_copy(update={"remediation": remediation})
 
 
 def record_findings(db_url: str | None, findings: Iterable[Finding], at: datetime, units: Iterable[str]
@@ -114,8 +114,11 @@ def record_findings(db_url: str | None, findings: Iterable[Finding], at: datetim
 class StoreInput:
     """The collector's store as the report commands' ``ReportStore`` (SECSCAN_DB, read when used)."""
 
+    def __init__(self, steps: Steps = quiet) -> None:
+        self.steps = steps
+
     def load(self, period: str | None) -> ReportInput:
-        return from_store(os.environ.get("SECSCAN_DB"), period)
+        return from_store(os.environ.get("SECSCAN_DB"), period, self.steps)
 
     def record(self, findings: Iterable[Finding], at: datetime, units: Iterable[str]) -> dict[str, int]:
         return record_findings(os.environ.get("SECSCAN_DB"), findings, at, units)
@@ -123,7 +126,9 @@ class StoreInput:
 
 @click.pass_context
 def _hand_in_the_store(ctx: click.Context) -> None:
-    ctx.obj = StoreInput()
+    steps = terminal_steps()  # on a terminal's stderr, else nothing
+    ctx.meta[stage.STEPS] = steps
+    ctx.obj = StoreInput(steps)
 
 
 # The stage's group with the store handed in and `sample` added: a new group, the stage's stays as it is.
