@@ -5,13 +5,15 @@ Prints its figures. Run: python bench/report.py [--warm] [--draws=N] (N × 2,425
 
 The targets are timed from the judged input in memory. ``--store`` also times what a user runs:
 the same province imported into a SQLite store (`secscan collector init` + `import`, judged at
-ingest), then `secscan report pdf` as a separate process, reading the store included."""
+ingest), then `secscan report pdf` as a separate process, reading the store included (target ≤ 5 s).
+Each line gives wall time, CPU time (this process and the commands it ran) and the load average."""
 
 from __future__ import annotations
 
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,17 +30,25 @@ from secscan.report.summary import summarise
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _cpu() -> float:
+    """CPU time of this process and of the commands it ran (`secscan …` as its own process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(label: str, fn):
-    """Wall time (the target) and this process's CPU time (what it costs on a shared machine)."""
-    start, cpu = time.perf_counter(), time.process_time()
+    """Wall time (the target), CPU time (what it costs on a shared machine: the wall time of a
+    quiet machine) and the load average beside it."""
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), _cpu()
     value = fn()
-    took, cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(f"{label:<64} {took:7.2f} s wall {cpu:7.2f} s CPU")
+    took, cpu = time.perf_counter() - start, _cpu() - cpu
+    print(f"{label:<64} {took:7.2f} s wall {cpu:7.2f} s CPU  (load {load:.2f})")
     return value, took
 
 
-def from_store(b: bundle.Bundle) -> None:
-    """`secscan report pdf` end to end, on a store holding the same province."""
+def from_store(b: bundle.Bundle) -> float:
+    """`secscan report pdf` end to end, on a store holding the same province; its first run's wall time."""
     import yaml
 
     def secscan(*args: str, env: dict[str, str] | None = None) -> None:
@@ -54,10 +64,11 @@ def from_store(b: bundle.Bundle) -> None:
         timed("store: collector init + import, judged at ingest (not in the target)",
               lambda: (secscan("collector", "--db", str(db), "init", "--org", str(Path(tmp) / "org.yaml")),
                        secscan("collector", "--db", str(db), "import", "-q", str(folder))))
-        for run in ("cold", "again"):
-            timed(f"`secscan report pdf` from that store, {run} (reading the store included)",
-                  lambda: secscan("report", "pdf", "--config", str(ROOT / "examples" / "report.yaml"),
-                                  "-o", str(Path(tmp) / "province.pdf"), env={"SECSCAN_DB": str(db)}))
+        took = [timed(f"`secscan report pdf` from that store, {run} (target ≤ 5 s)",
+                      lambda: secscan("report", "pdf", "--config", str(ROOT / "examples" / "report.yaml"),
+                                      "-o", str(Path(tmp) / "province.pdf"), env={"SECSCAN_DB": str(db)}))[1]
+                for run in ("first", "again")]
+    return took[0]
 
 
 def main() -> int:
@@ -95,10 +106,11 @@ def main() -> int:
     per_100k = feed_s * 100_000 / events
     print(f"  {events} events ({events / feed_s:,.0f} events/s, {per_100k:.2f} s per 100,000); "
           f"with the summary {sum_s + feed_s:.2f} s")
+    store_s = 0.0
     if "--store" in sys.argv:
         del inp, s, summary
-        from_store(province)
-    ok = pdf_s <= 10 and per_100k <= 5 and events >= 100_000
+        store_s = from_store(province)
+    ok = pdf_s <= 10 and per_100k <= 5 and events >= 100_000 and store_s <= 5
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

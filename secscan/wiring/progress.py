@@ -38,7 +38,7 @@ class TerminalSteps:
         start, mark = time.perf_counter(), "✗"
         # stdout is never redirected: the feed and the CSV are written there
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.console,
-                      transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
+                      refresh_per_second=4, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
             bar.add_task(label, total=None)
             try:
                 yield
