@@ -112,3 +112,31 @@ def test_a_failed_step_is_marked_and_the_error_goes_on(tmp_path):
     assert "✗ dividing" in shown.decode() and "✓" not in shown.decode()
     with open(tmp_path / "log", "w", encoding="utf-8") as not_a_terminal:
         assert terminal_steps(not_a_terminal) is quiet
+
+
+def test_collector_evaluate_shows_a_bar_over_the_hosts_it_rejudges(tmp_path):
+    import random
+
+    from secscan.collector.db import open_engine
+    from secscan.collector.store import Store
+    from secscan.synth.samples import fleet, host_report
+
+    db = f"sqlite:///{tmp_path}/s.db"
+    run = lambda *args: CliRunner().invoke(cli, ["collector", "--db", db, *args])  # noqa: E731
+    assert run("init", "--org", str(ROOT / "examples" / "org.yaml")).exit_code == 0
+    (tmp_path / "in").mkdir()
+    rng = random.Random(7)
+    for doc in (host_report(rng, h) for h in fleet(3, ["van-lang"])):
+        (tmp_path / "in" / f"{doc['report_id']}.json").write_text(json.dumps(doc, ensure_ascii=False))
+    assert run("import", "-q", "--unit", "van-lang", str(tmp_path / "in")).exit_code == 0
+    store = Store(open_engine(db))
+    try:
+        assert (store.latest_report_count(), store.latest_report_count("van-lang"),
+                store.latest_report_count("hahoa")) == (3, 3, 0)
+    finally:
+        store.engine.dispose()
+    code, out, err = secscan("collector", "--db", db, "evaluate", stderr_tty=True)
+    assert code == 0 and out.startswith("evaluated 3 report(s)"), err
+    assert re.search(r"evaluate.*3/3", err), err
+    code, out, err = secscan("collector", "--db", db, "evaluate", stderr_tty=False)
+    assert code == 0 and out.startswith("evaluated 3 report(s)") and err == ""
