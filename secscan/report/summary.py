@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from secscan.model.finding import Finding, FindingKind, FindingStatus, Severity
+from secscan.model.finding import Finding, FindingStatus, Severity
 from secscan.model.result import Outcome, Requirement
 from secscan.report.config import Prices
 from secscan.report.coverage import UnitCoverage, coverage
@@ -276,6 +276,15 @@ def _summarise(inp: ReportInput, prices: Prices | None, lang: str) -> Summary:
     return summary
 
 
+def exposed_hosts(inp: ReportInput) -> set[tuple[str, str]]:
+    """(unit, host) of the LAN-scan hosts that fail a network control: the failing hosts of the
+    exposure findings, read off the Results (building those findings' host lists and evidence
+    lines only to count them cost a province 0.3 s)."""
+    scan_ids, failed, none = inp.scan_ids, Outcome.failed, Requirement.none
+    return {(r.unit or "", r.host) for r in inp.results
+            if r.report_id in scan_ids and r.outcome is failed and r.requirement is not none}
+
+
 def _recommendations(s: Summary) -> list[tuple[str, dict]]:
     """Which advice applies, with its figures; the words live in reports/i18n/<lang>.yaml."""
     o = s.org
@@ -301,15 +310,7 @@ def _recommendations(s: Summary) -> list[tuple[str, dict]]:
         out.append(("unsupported_os", {"n": o.unsupported_os.yes}))
     if o.unmanaged:
         out.append(("unmanaged", {"n": o.unmanaged}))
-    exposed = len(
-        {
-            (f.unit, h.host)
-            for f in s.active_brief
-            if f.kind is FindingKind.exposure
-            for h in s.detailed(f).hosts
-            if h.outcome == "fail"
-        }
-    )
+    exposed = len(exposed_hosts(s.inp))
     if exposed:
         out.append(("exposure", {"n": exposed}))
     below = s.units_below

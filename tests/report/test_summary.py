@@ -100,3 +100,14 @@ def test_only_unit_restricts_everything(small):
     )
     with pytest.raises(ValueError, match="no such unit"):
         small.only_unit("nope")
+
+
+def test_exposed_hosts_are_the_exposure_findings_failing_hosts(district):
+    from secscan.model.finding import FindingKind
+    from secscan.report.summary import exposed_hosts
+
+    s = summarise(district)
+    from_findings = {(f.unit, h.host) for f in s.active_brief if f.kind is FindingKind.exposure
+                     for h in s.detailed(f).hosts if h.outcome == "fail"}
+    assert from_findings and exposed_hosts(district) == from_findings
+    assert dict(s.recommendations)["exposure"] == {"n": len(from_findings)}
