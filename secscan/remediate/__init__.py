@@ -10,9 +10,10 @@ does the reading and writes the file. See docs/remediate.md.
   a PC is in the script when one of its latest results *fails* a control the catalogue knows;
   a fix outside its Windows builds, its ``applies_when`` or (for ``domain: gpo`` fixes) on a
   domain member becomes that control's guidance, with the PC's evidence.
-* :func:`render` writes the script: header (unit, findings, secscan version, date), the PCs it
-  may touch (hostname and machine id) and their fixes, the catalogue's helpers and snippets, and
-  the engine (``engine.ps1``: guard, -WhatIf default, -Apply, -Undo, log, fresh capture).
+* :func:`render` (in ``powershell.py``; ``posix.py`` for Linux) writes the script: header (unit,
+  findings, secscan version, date), the PCs it may touch (hostname and machine id) and their
+  fixes, the catalogue's helpers and snippets, and the engine (``engine.ps1``: guard, -WhatIf
+  default, -Apply, -Undo, log, fresh capture).
 
 Every value that came from a report reaches the script through :func:`secscan.remediate.quote.ps_literal`.
 """
@@ -25,17 +26,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from secscan.model.host import HostReport
 from secscan.model.result import Outcome, Result
 from secscan.policy.remediation import Catalogue, Fix
+from secscan.remediate.powershell import ENGINE, render, script_bytes
 from secscan.remediate.quote import UnsafeValue, ps_literal, sh_literal, shown
 
-__all__ = ["PLATFORMS", "PcPlan", "Plan", "RemediateError", "fix_pairs", "make_plan", "render", "script_bytes"]
+__all__ = ["ENGINE", "PLATFORMS", "PcPlan", "Plan", "RemediateError", "fix_pairs", "make_plan", "render",
+           "script_bytes"]
 
-ENGINE = Path(__file__).with_name("engine.ps1")
 PLATFORMS = ("windows", "linux")
 MAX_EVIDENCE_CHARS = 300
 
@@ -165,33 +166,17 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
     Localized titles for the header (else the catalogue's titles are used); ``evidence=False``
     leaves the guidance lines without each PC's evidence (the reports only count them)."""
     use = list(dict.fromkeys(use))
-    for fix_id in use:
-        fix = catalogue.fixes.get(fix_id)
-        if fix is None or fix.instead_of is None:
-            alternatives = sorted(f.id for f in catalogue.fixes.values() if f.instead_of)
-            raise RemediateError(f"--use {fix_id}: not an alternative fix (alternatives: {', '.join(alternatives)})")
     known = catalogue.controls(platform)
     wanted_controls = list(dict.fromkeys(controls))
-    for control in wanted_controls:
-        if control not in known:
-            raise RemediateError(f"--control {control}: the catalogue has no fix or guidance for it "
-                                 f"(it has: {', '.join(known)})")
+    _check_request(catalogue, known, use, wanted_controls)
     results = [r for r in results if r.unit == unit]
     by_report = {str(r.report_id): r for r in reports}
     names = {r.host.casefold() for r in results}
-    wanted_hosts = {h.casefold() for h in hosts}
     missing = sorted(h for h in dict.fromkeys(hosts) if h.casefold() not in names)
     if missing:
         raise RemediateError(f"--host {shown(missing[0])}: no PC of that name in the latest results of unit {unit}")
-    scope = set(wanted_controls or known)
-
-    failing: dict[str, list[Result]] = {}
-    for result in results:
-        if result.outcome != Outcome.failed or result.control_id not in scope:
-            continue
-        if wanted_hosts and result.host.casefold() not in wanted_hosts:
-            continue
-        failing.setdefault(result.report_id, []).append(result)
+    failing = _failing_by_report(results, scope=set(wanted_controls or known),
+                                 wanted_hosts={h.casefold() for h in hosts})
 
     order = {c: i for i, c in enumerate(known)}
     findings: dict[str, Finding] = {}
@@ -214,36 +199,73 @@ def make_plan(results: Iterable[Result], reports: Iterable[HostReport], catalogu
             excluded.append((shown(hostname), problem))
             continue
         assert report is not None
-        doc = cache(report.to_document)  # read only when an applies_when or evidence needs it
-        pc = PcPlan(report.host.hostname, report.host.machine_id or "", report_id, report.host.os.name,
-                    report.host.os.build, failing=[r.control_id for r in fails])
-        for r in fails:
-            fixes = catalogue.fixes_for(r.control_id, use, platform)
-            reasons = [_fix_applies(catalogue, f, report, doc) for f in fixes]
-            chosen = [f for f, reason in zip(fixes, reasons, strict=True) if reason is None]
-            for f in chosen:
-                pc.fixes.append(f.id)
-                used[f.id] = f
-            if chosen:
-                findings[r.control_id].scripted.append(hostname)
-                continue
-            why = "; ".join(x for x in reasons if x) or None
-            if platform != "windows":  # guidance is written for Windows PCs only (guidance.yaml)
-                continue
-            line = _guidance(catalogue, r.control_id, doc, lang, why, evidence)
-            if line is None and why:  # a fix exists but not for this PC, and no guidance was written
-                line = GuidanceLine(r.control_id, findings[r.control_id].title,
-                                    "Not scripted for this PC: fix it by hand or in Group Policy.", [], why)
-            if line is not None:
-                pc.guidance.append(line)
-                findings[r.control_id].guidance.append(hostname)
-        fix_order = {f: i for i, f in enumerate(catalogue.fixes)}
-        pc.fixes.sort(key=fix_order.__getitem__)
+        pc = _plan_pc(catalogue, report, report_id, fails, findings, used, use=use, lang=lang,
+                      platform=platform, evidence=evidence)
         if pc.fixes or pc.guidance:
             pcs.append(pc)
     fixes = [f for f in catalogue.fixes.values() if f.id in used]
     ordered = sorted(findings.values(), key=lambda f: order[f.control])
     return Plan(unit, lang, pcs, ordered, excluded, fixes, use, platform)
+
+
+def _check_request(catalogue: Catalogue, known: list[str], use: list[str], controls: list[str]) -> None:
+    """A RemediateError for a ``--use`` that is not an alternative fix or a ``--control`` the
+    catalogue has nothing for."""
+    for fix_id in use:
+        fix = catalogue.fixes.get(fix_id)
+        if fix is None or fix.instead_of is None:
+            alternatives = sorted(f.id for f in catalogue.fixes.values() if f.instead_of)
+            raise RemediateError(f"--use {fix_id}: not an alternative fix (alternatives: {', '.join(alternatives)})")
+    for control in controls:
+        if control not in known:
+            raise RemediateError(f"--control {control}: the catalogue has no fix or guidance for it "
+                                 f"(it has: {', '.join(known)})")
+
+
+def _failing_by_report(results: list[Result], *, scope: set[str], wanted_hosts: set[str]) -> dict[str, list[Result]]:
+    """The failed results in scope (controls, and hosts when any were named), by report id."""
+    failing: dict[str, list[Result]] = {}
+    for result in results:
+        if result.outcome != Outcome.failed or result.control_id not in scope:
+            continue
+        if wanted_hosts and result.host.casefold() not in wanted_hosts:
+            continue
+        failing.setdefault(result.report_id, []).append(result)
+    return failing
+
+
+def _plan_pc(catalogue: Catalogue, report: HostReport, report_id: str, fails: list[Result],
+             findings: dict[str, Finding], used: dict[str, Fix], *, use: list[str], lang: str, platform: str,
+             evidence: bool) -> PcPlan:
+    """One PC's fixes and guidance for its failing results; records on ``findings`` which of its
+    controls are scripted or guided and on ``used`` the fixes it gets."""
+    hostname = fails[0].host
+    doc = cache(report.to_document)  # read only when an applies_when or evidence needs it
+    pc = PcPlan(report.host.hostname, report.host.machine_id or "", report_id, report.host.os.name,
+                report.host.os.build, failing=[r.control_id for r in fails])
+    for r in fails:
+        fixes = catalogue.fixes_for(r.control_id, use, platform)
+        reasons = [_fix_applies(catalogue, f, report, doc) for f in fixes]
+        chosen = [f for f, reason in zip(fixes, reasons, strict=True) if reason is None]
+        for f in chosen:
+            pc.fixes.append(f.id)
+            used[f.id] = f
+        if chosen:
+            findings[r.control_id].scripted.append(hostname)
+            continue
+        why = "; ".join(x for x in reasons if x) or None
+        if platform != "windows":  # guidance is written for Windows PCs only (guidance.yaml)
+            continue
+        line = _guidance(catalogue, r.control_id, doc, lang, why, evidence)
+        if line is None and why:  # a fix exists but not for this PC, and no guidance was written
+            line = GuidanceLine(r.control_id, findings[r.control_id].title,
+                                "Not scripted for this PC: fix it by hand or in Group Policy.", [], why)
+        if line is not None:
+            pc.guidance.append(line)
+            findings[r.control_id].guidance.append(hostname)
+    fix_order = {f: i for i, f in enumerate(catalogue.fixes)}
+    pc.fixes.sort(key=fix_order.__getitem__)
+    return pc
 
 
 def fix_pairs(plan: Plan, catalogue: Catalogue) -> tuple[list[tuple[PcPlan, str]], list[tuple[PcPlan, str]]]:
@@ -280,177 +302,3 @@ def _identity_problem(report: HostReport | None, platform: str = "windows") -> s
         except UnsafeValue as exc:
             return f"its name or machine id cannot be written into a script: {exc}"
     return None
-
-
-# --- the script ------------------------------------------------------------------------------------
-
-_HOW_TO = """\
-#
-# CÁCH DÙNG (Windows PowerShell 5.1, "Run as administrator"; docs/remediate.md):
-#   1. Đọc toàn bộ script này.
-#   2. Thử trên MỘT máy, chỉ đọc, không thay đổi gì (mặc định, -WhatIf):
-#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name}
-#   3. Áp dụng (chỉ sửa những gì còn sai; ghi trước/sau vào %ProgramData%\\secscan\\remediation.log,
-#      rồi chạy collect.ps1 của bộ cài secscan nếu có, để báo cáo sau thấy kết quả):
-#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name} -Apply
-#      hoặc cho cả đơn vị bằng Group Policy (Computer Startup Script, tham số -Apply).
-#   4. Hoàn tác những gì script này đã đổi trên máy (theo nhật ký):  ... -File .\\{name} -Undo
-#   Máy không có trong danh sách dưới đây: script không đọc, không đổi gì và báo lại (mã thoát 4).
-#
-# HOW TO USE (Windows PowerShell 5.1, "Run as administrator"; docs/remediate.md):
-#   1. Read this whole script.
-#   2. Try it on ONE PC; it reads and prints only (the default, -WhatIf):
-#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name}
-#   3. Apply (changes only what still fails; logs before/after to %ProgramData%\\secscan\\remediation.log,
-#      then runs the secscan kit's collect.ps1 when installed, so the next report shows the result):
-#        powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\{name} -Apply
-#      or for the whole unit by Group Policy (Computer Startup Script, parameter -Apply).
-#   4. Undo what this script changed on the PC (from the log):  ... -File .\\{name} -Undo
-#   A PC that is not on the list below: the script reads and changes nothing and says so (exit code 4).
-#
-# Exit codes: 0 done; 2 wrong parameters; 3 not administrator (-Apply/-Undo); 4 this PC is not on the
-# list; 5 the state folder or log cannot be used; 6 a fix could not be checked, applied or undone.
-# Nothing in secscan runs Windows: this script was checked by grammar (PowerShell 5.1) and is meant to
-# be reviewed by people; try it on one PC of each Windows version before a unit-wide rollout.
-"""
-
-
-def _comment_lit(value: str) -> str:
-    return ps_literal(value)
-
-
-def render(plan: Plan, catalogue: Catalogue, *, version: str, generated_at: datetime,
-           file_name: str = "fix.ps1", source: str = "the collector's latest results") -> str:
-    """The script's text (LF line ends; :func:`script_bytes` makes the file)."""
-    lang = plan.lang
-    stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    script_id = plan.script_id(generated_at)
-    n_fixes = sum(len(p.fixes) for p in plan.pcs)
-    lines = [
-        "#Requires -Version 5.1",
-        "# secscan remediate: script khắc phục / remediation script",
-        f"# Đơn vị / unit: {_comment_lit(plan.unit)}",
-        f"# Tạo bởi / written by: secscan {_comment_lit(version)}, {stamp} (UTC), from {source}",
-        f"# Danh mục / catalogue: {', '.join(f'{k} {_comment_lit(v)}' for k, v in catalogue.files.items())}"
-        + (f"; alternatives chosen: {', '.join(plan.uses)}" if plan.uses else ""),
-        f"# Script id: {script_id} (the log and -Undo know this script's changes by it)",
-        f"# {len(plan.pcs)} PC(s), {n_fixes} fix(es) to check, "
-        f"{sum(len(p.guidance) for p in plan.pcs)} item(s) of guidance that no script may fix",
-        *(_HOW_TO.replace("{name}", shown(file_name)).splitlines()),
-        "#",
-        "# Kết quả kiểm tra được xử lý / findings addressed (control: failing PCs; fixed by script; guidance only):",
-    ]
-    for f in plan.findings:
-        lines.append(f"#   {f.control}: {len(f.failing)} failing; {len(f.scripted)} by script; "
-                     f"{len(f.guidance)} guidance only -- {_comment_lit(f.title)}")
-    lines += ["#", "# Máy được phép / PCs this script may touch (hostname, machine id: fixes):"]
-    for pc in plan.pcs:
-        lines.append(f"#   {_comment_lit(pc.hostname)} {_comment_lit(pc.machine_id)}: "
-                     f"{', '.join(pc.fixes) or '(guidance only)'}")
-    if plan.excluded:
-        lines += ["#", "# Không có trong script / failing PCs left out (fix them by hand):"]
-        for name, why in plan.excluded:
-            lines.append(f"#   {_comment_lit(name)}: {_comment_lit(why)}")
-    guided: dict[str, list[tuple[PcPlan, GuidanceLine]]] = {}
-    for pc in plan.pcs:
-        for g in pc.guidance:
-            guided.setdefault(g.control, []).append((pc, g))
-    if guided:
-        lines += ["#", "# Không sửa bằng script / not scripted, for the IT officer (each PC prints its own lines):"]
-        for control, items in guided.items():
-            first = items[0][1]
-            lines.append(f"#   {control} -- {_comment_lit(first.title)}")
-            lines += [f"#       {_comment_lit(chunk)}" for chunk in _chunks(first.text)]
-            for pc, g in items:
-                detail = "; ".join(f"{label}: {value}" for label, value in g.evidence)
-                if g.why:
-                    detail = f"({g.why}) {detail}".strip()
-                lines.append(f"#     {_comment_lit(pc.hostname)} {_comment_lit(detail or '-')}")
-    lines += [
-        "",
-        "param([switch]$Apply, [switch]$Undo, [switch]$WhatIf)",
-        "",
-        "$ErrorActionPreference = 'Stop'",
-        f"$ScriptId = {ps_literal(script_id, strict=True)}",
-        f"$Unit = {ps_literal(plan.unit, strict=True)}",
-        f"$Generated = {ps_literal(stamp, strict=True)}",
-        "",
-        "# The PCs this script may touch: name AND machine id (MachineGuid) must both match.",
-        "$Allowed = @(",
-    ]
-    for pc in plan.pcs:
-        fixes = ", ".join(ps_literal(f, strict=True) for f in pc.fixes)
-        lines += [
-            "  @{",
-            f"    Hostname = {ps_literal(pc.hostname, strict=True)}",
-            f"    MachineId = {ps_literal(pc.machine_id, strict=True)}",
-            f"    Fixes = @({fixes})",
-            "    Guidance = @(",
-            *(f"      {ps_literal(g.one_line())}" for g in pc.guidance),
-            "    )",
-            "  }",
-        ]
-    lines += [")", ""]
-    helpers = catalogue.helper_order(plan.fixes)
-    if helpers:
-        lines.append("# --- helpers from the catalogue ---")
-        for helper in helpers:
-            lines += [*helper.code.rstrip("\n").splitlines(), ""]
-    lines += ["# --- the fixes, from the catalogue (policies/remediation/) ---", "$Fixes = @{}"]
-    chosen = {f.id for f in plan.fixes}
-    for fix in catalogue.fixes.values():
-        if fix.id not in chosen:
-            continue
-        lines += [
-            f"$Fixes[{ps_literal(fix.id, strict=True)}] = @{{",
-            f"  Control = {ps_literal(fix.control, strict=True)}",
-            f"  Title = {ps_literal(fix.title.get(lang))}",
-            f"  Windows = {ps_literal(fix.windows.label)}",
-            f"  MinBuild = {int(fix.windows.min_build)}",
-            f"  MaxBuild = {int(fix.windows.max_build or 0)}",
-            f"  Gpo = {'$true' if fix.domain == 'gpo' else '$false'}",
-            f"  Reboot = {'$true' if fix.reboot else '$false'}",
-            *(f"  # source: {ps_literal(s.url)}" for s in fix.sources),
-            "  Check = {",
-            *_indent(fix.check, 4),
-            "  }",
-            "  Apply = {",
-            "    param($State)",
-            *_indent(fix.apply, 4),
-            "  }",
-            "  Undo = {",
-            "    param($Before)",
-            *_indent(fix.undo, 4),
-            "  }",
-            "}",
-        ]
-    lines.append("")
-    lines += ENGINE.read_text(encoding="utf-8").rstrip("\n").splitlines()
-    return "\n".join(lines) + "\n"
-
-
-def _chunks(text: str, width: int = 96) -> list[str]:
-    """``text`` cut at spaces into pieces of about ``width`` characters (each becomes its own
-    literal on its own comment line, so nothing a report says can end the comment)."""
-    out: list[str] = []
-    line = ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            out.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        out.append(line)
-    return out
-
-
-def _indent(code: str, spaces: int) -> list[str]:
-    pad = " " * spaces
-    return [(pad + line) if line.strip() else "" for line in code.rstrip("\n").splitlines()]
-
-
-def script_bytes(text: str) -> bytes:
-    """The file: UTF-8 with a byte-order mark (Windows PowerShell 5.1 reads a file without one in
-    the ANSI code page, which would garble Vietnamese) and CRLF line ends (Notepad on Windows 7)."""
-    return b"\xef\xbb\xbf" + text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
