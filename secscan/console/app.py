@@ -88,25 +88,21 @@ class SummaryCache:
             return self._value[1]
 
 
-def create_console(store: Store, load_input: Callable[[], ReportInput], *,
-                   summary_seconds: float = SUMMARY_SECONDS) -> FastAPI:
-    """The console over ``store``; ``load_input`` builds the report stage's input from it (the
-    wiring hands in the same function `secscan report` uses)."""
-    users = Users(store.db)
-    signer = Signer(console_secret(store))
-    summaries = SummaryCache(load_input, summary_seconds)
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(pct=views.pct, indicator_keys=views.INDICATOR_KEYS, marks=views.MARKS)
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+class Pages:
+    """What every route shares: the store, the accounts, the session signer, the overview's cached
+    figures and the templates, with the steps each page takes (who is asking, in which language,
+    whether the unit is theirs to see, the page itself)."""
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable) -> Response:
-        response = await call_next(request)
-        response.headers.update(HEADERS)
-        return response
+    def __init__(self, store: Store, load_input: Callable[[], ReportInput], summary_seconds: float) -> None:
+        self.store = store
+        self.users = Users(store.db)
+        self.signer = Signer(console_secret(store))
+        self.summaries = SummaryCache(load_input, summary_seconds)
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(pct=views.pct, indicator_keys=views.INDICATOR_KEYS, marks=views.MARKS)
 
-    def lang_of(request: Request, user: User | None = None) -> str:
+    def lang_of(self, request: Request, user: User | None = None) -> str:
         asked = request.query_params.get("lang")
         if asked in LANGS:
             return asked
@@ -115,12 +111,12 @@ def create_console(store: Store, load_input: Callable[[], ReportInput], *,
             return kept
         return user.lang if user and user.lang in LANGS else "vi"
 
-    def page(request: Request, template: str, status: int = 200, visitor: Visitor | None = None,
+    def page(self, request: Request, template: str, status: int = 200, visitor: Visitor | None = None,
              csrf: str = "", **context: Any) -> HTMLResponse:
-        lang = lang_of(request, visitor.user if visitor else None)
+        lang = self.lang_of(request, visitor.user if visitor else None)
         if visitor:
-            csrf = signer.csrf(visitor.session.nonce)
-        html = env.get_template(template).render(
+            csrf = self.signer.csrf(visitor.session.nonce)
+        html = self.env.get_template(template).render(
             t=TEXTS[lang], lang=lang, base=request.scope.get("root_path", ""), csrf=csrf,
             user=visitor.user if visitor else None, **context)
         response = HTMLResponse(html, status_code=status)
@@ -129,29 +125,61 @@ def create_console(store: Store, load_input: Callable[[], ReportInput], *,
                                 secure=request.url.scheme == "https", path=cookie_path(request))
         return response
 
-    def cookie_path(request: Request) -> str:
-        return request.scope.get("root_path") or "/"
-
-    def visitor(request: Request) -> Visitor:
-        session = signer.session(request.cookies.get(SESSION_COOKIE))
+    def visitor(self, request: Request) -> Visitor:
+        session = self.signer.session(request.cookies.get(SESSION_COOKIE))
         if session is None:
             raise LoginNeeded
-        user = users.get(session.user)
+        user = self.users.get(session.user)
         if user is None or user.disabled or user.session_epoch != session.epoch:
             raise LoginNeeded
-        return Visitor(user, session, users.scope(user))
+        return Visitor(user, session, self.users.scope(user))
 
-    def unit_in_scope(v: Visitor, unit_id: str) -> dict[str, Any]:
-        unit = store.unit(unit_id) if views.visible(v.scope, unit_id) else None
+    def unit_in_scope(self, v: Visitor, unit_id: str) -> dict[str, Any]:
+        unit = self.store.unit(unit_id) if views.visible(v.scope, unit_id) else None
         if unit is None:
             raise NotVisible
         return unit
 
-    async def form(request: Request) -> dict[str, str]:
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return {}
-        return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    def login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
+        cookie, nonce = self.signer.new_login()
+        response = self.page(request, "login.html", status, csrf=self.signer.csrf(nonce), error=error)
+        response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_SECONDS, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path=cookie_path(request))
+        return response
+
+
+def cookie_path(request: Request) -> str:
+    return request.scope.get("root_path") or "/"
+
+
+async def form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def create_console(store: Store, load_input: Callable[[], ReportInput], *,
+                   summary_seconds: float = SUMMARY_SECONDS) -> FastAPI:
+    """The console over ``store``; ``load_input`` builds the report stage's input from it (the
+    wiring hands in the same function `secscan report` uses)."""
+    pages = Pages(store, load_input, summary_seconds)
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    _add_headers_and_errors(app, pages)
+    _add_login_routes(app, pages)
+    _add_report_pages(app, pages)
+    return app
+
+
+def _add_headers_and_errors(app: FastAPI, pages: Pages) -> None:
+    """The security headers on every answer, the stylesheet, and the answers for no session
+    (to the login form) and for what is missing or out of scope (404)."""
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable) -> Response:
+        response = await call_next(request)
+        response.headers.update(HEADERS)
+        return response
 
     @app.exception_handler(LoginNeeded)
     async def to_login(request: Request, exc: LoginNeeded) -> Response:
@@ -159,36 +187,34 @@ def create_console(store: Store, load_input: Callable[[], ReportInput], *,
 
     @app.exception_handler(NotVisible)
     async def not_visible(request: Request, exc: NotVisible) -> Response:
-        return page(request, "error.html", 404, visitor(request), code=404, message="not_found")
+        return pages.page(request, "error.html", 404, pages.visitor(request), code=404, message="not_found")
 
     @app.exception_handler(404)
     async def no_route(request: Request, exc: Exception) -> Response:
-        return page(request, "error.html", 404, code=404, message="not_found")
+        return pages.page(request, "error.html", 404, code=404, message="not_found")
 
     @app.get("/static/console.css")
     def stylesheet() -> Response:
         return Response((HERE / "static" / "console.css").read_bytes(), media_type="text/css",
                         headers={"Cache-Control": "max-age=3600"})
 
-    def login_page(request: Request, error: str | None = None, status: int = 200) -> Response:
-        cookie, nonce = signer.new_login()
-        response = page(request, "login.html", status, csrf=signer.csrf(nonce), error=error)
-        response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_SECONDS, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path=cookie_path(request))
-        return response
+
+def _add_login_routes(app: FastAPI, pages: Pages) -> None:
+    """The login form, signing in (CSRF-checked, a new session nonce) and signing out."""
+    signer = pages.signer
 
     @app.get("/login")
     def login_form(request: Request) -> Response:
-        return login_page(request)
+        return pages.login_page(request)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
         fields = await form(request)
         if not signer.csrf_ok(signer.login_nonce(request.cookies.get(LOGIN_COOKIE)), fields.get("csrf")):
-            return login_page(request, "csrf_failed", 403)
-        user = users.authenticate(fields.get("user", "")[:64], fields.get("password", "")[:1024])
+            return pages.login_page(request, "csrf_failed", 403)
+        user = pages.users.authenticate(fields.get("user", "")[:64], fields.get("password", "")[:1024])
         if user is None:
-            return login_page(request, "login_failed", 401)
+            return pages.login_page(request, "login_failed", 401)
         cookie, _ = signer.new_session(user.name, user.session_epoch)  # a new nonce: no session fixation
         response = RedirectResponse(f"{request.scope.get('root_path', '')}/", status_code=303)
         response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
@@ -198,59 +224,63 @@ def create_console(store: Store, load_input: Callable[[], ReportInput], *,
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
-        v = visitor(request)
+        v = pages.visitor(request)
         if not signer.csrf_ok(v.session.nonce, (await form(request)).get("csrf")):
-            return page(request, "error.html", 403, v, code=403, message="csrf_failed")
+            return pages.page(request, "error.html", 403, v, code=403, message="csrf_failed")
         response = RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=cookie_path(request))
         return response
 
+
+def _add_report_pages(app: FastAPI, pages: Pages) -> None:
+    """The pages of figures: the overview, a unit, the PC search and a PC, each within the
+    account's scope."""
+    store, summaries = pages.store, pages.summaries
+
     @app.get("/")
     def overview(request: Request) -> Response:
-        v = visitor(request)
+        v = pages.visitor(request)
         summary = summaries.get()
         rows = views.rows_in_scope(summary, v.scope)
         scope_unit = store.unit(v.user.unit_id) if v.user.unit_id else None
-        return page(request, "overview.html", visitor=v, rows=rows, ind=views.merged(rows),
-                    organisation=summary.inp.organisation, period=summary.inp.period,
-                    computed_at=f"{summary.inp.generated_at:%Y-%m-%d %H:%M} UTC",
-                    scope_unit=scope_unit["name"] if scope_unit else None)
+        return pages.page(request, "overview.html", visitor=v, rows=rows, ind=views.merged(rows),
+                          organisation=summary.inp.organisation, period=summary.inp.period,
+                          computed_at=f"{summary.inp.generated_at:%Y-%m-%d %H:%M} UTC",
+                          scope_unit=scope_unit["name"] if scope_unit else None)
 
     @app.get("/unit/{unit_id}")
     def unit(request: Request, unit_id: str) -> Response:
-        v = visitor(request)
-        info = unit_in_scope(v, unit_id)
+        v = pages.visitor(request)
+        info = pages.unit_in_scope(v, unit_id)
         row = next((r for r in summaries.get().units if r.unit.id == unit_id), None)
         children = [u for u in store.units() if u["parent_id"] == unit_id and views.visible(v.scope, u["id"])]
         hosts, control_ids = views.unit_hosts(store, unit_id)
-        titles = {c.id: c.title.get(lang_of(request, v.user)) for c in summaries.get().inp.controls}
+        titles = {c.id: c.title.get(pages.lang_of(request, v.user)) for c in summaries.get().inp.controls}
         controls = [{"id": c, "title": titles.get(c, c)} for c in control_ids]
-        return page(request, "unit.html", visitor=v, unit=info, row=row, children=children, hosts=hosts,
-                    controls=controls)
+        return pages.page(request, "unit.html", visitor=v, unit=info, row=row, children=children, hosts=hosts,
+                          controls=controls)
 
     @app.get("/search")
     def search(request: Request, q: str = "") -> Response:
-        v = visitor(request)
+        v = pages.visitor(request)
         query = q.strip()[:100]
         units = {u["id"]: u["name"] for u in store.units() if views.visible(v.scope, u["id"])}
         found = views.search_hosts(store, query, units) if len(query) >= 2 else []
-        return page(request, "search.html", visitor=v, q=query, found=found, units=units)
+        return pages.page(request, "search.html", visitor=v, q=query, found=found, units=units)
 
     @app.get("/pc/{host_id}")
     def pc(request: Request, host_id: str) -> Response:
-        v = visitor(request)
-        exists, unit_id = users.unit_of_host(host_id)
+        v = pages.visitor(request)
+        exists, unit_id = pages.users.unit_of_host(host_id)
         if not exists:
             raise NotVisible
-        info = unit_in_scope(v, unit_id) if unit_id is not None else None
+        info = pages.unit_in_scope(v, unit_id) if unit_id is not None else None
         if info is None and v.scope is not None:
             raise NotVisible
         host = next(h for h in store.hosts(unit_id) if h["id"] == host_id) if unit_id else \
             next(h for h in store.hosts() if h["id"] == host_id)
-        data = views.pc_page(store, host, summaries.get(), lang_of(request, v.user))
-        return page(request, "pc.html", visitor=v, host=host, unit=info or {"id": "", "name": ""}, **data)
-
-    return app
+        data = views.pc_page(store, host, summaries.get(), pages.lang_of(request, v.user))
+        return pages.page(request, "pc.html", visitor=v, host=host, unit=info or {"id": "", "name": ""}, **data)
 
 
 PREFIX = "/console"
