@@ -75,13 +75,17 @@ def shot(driver, name: str) -> None:
 
 def log_in(driver, base: str, name: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{base}/console/")
     assert driver.current_url.endswith("/console/login")
     driver.find_element(By.NAME, "user").send_keys(name)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login").click()
-    assert driver.current_url == f"{base}/console/"
+    # a form POST and its redirect: wait for the overview rather than read the URL at once (the
+    # scrypt check and the first figures take a moment on a loaded machine)
+    WebDriverWait(driver, 30).until(expected_conditions.url_to_be(f"{base}/console/"))
 
 
 def test_a_commune_officer_sees_their_commune_and_is_refused_another(server: str, browser, district: District
