@@ -131,11 +131,11 @@ STATUSES: tuple[Status, ...] = ("resolved", "failing", "waiting", "unknown")
 
 
 def words(lang: str) -> dict[str, Any]:
-    from secscan.report.texts import LANGS, _yaml
+    from secscan.report.texts import LANGS, data_file
 
     if lang not in LANGS:
         raise ValueError(f"--lang {lang}: unsupported (use one of {', '.join(LANGS)})")
-    return _yaml(f"i18n/remediation.{lang}.yaml")
+    return data_file(f"i18n/remediation.{lang}.yaml")
 
 
 def _titles(inp: ReportInput, lang: str) -> dict[str, str]:
